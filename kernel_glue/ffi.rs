@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Declarations of the C side: `helpers.c` (shared one-liners) and the
+//! module's own tables file (`rmc_module_*`: its hook, family and pernet
+//! registrations, and its load-time parameters). Only the glue uses these.
+
+use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
+
+macro_rules! opaque {
+    ($($name:ident),*) => {$(
+        /// An opaque kernel object, only ever used behind a pointer.
+        #[repr(C)]
+        pub struct $name {
+            _data: [u8; 0],
+            _pinned: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+        }
+    )*};
+}
+opaque!(SkBuff, Net, NfHookState, NfHookOps, GenlInfo, GenlFamily, NetlinkCallback, NlAttr);
+
+extern "C" {
+    pub fn rmc_skb_network_header(skb: *mut SkBuff) -> *mut u8;
+    pub fn rmc_skb_linear_from_network(skb: *const SkBuff) -> c_uint;
+    pub fn rmc_skb_may_pull_network(skb: *mut SkBuff, len: c_uint) -> bool;
+    pub fn rmc_skb_ensure_writable_network(skb: *mut SkBuff, len: c_uint) -> c_int;
+    pub fn rmc_skb_ip_summed(skb: *const SkBuff) -> u8;
+    pub fn rmc_skb_set_checksum_none(skb: *mut SkBuff);
+    pub fn rmc_pskb_copy_atomic(skb: *mut SkBuff) -> *mut SkBuff;
+    pub fn rmc_kfree_skb(skb: *mut SkBuff);
+    pub fn rmc_nf_reset_ct(skb: *mut SkBuff);
+
+    pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_skb_route_is_local(skb: *mut SkBuff) -> bool;
+    pub fn rmc_ip_local_out(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff) -> c_int;
+
+    pub fn rmc_hook_state_net(state: *const NfHookState) -> *mut Net;
+    pub fn rmc_net_generic_slot(net: *const Net, id: c_uint) -> *mut *mut c_void;
+    pub fn rmc_nf_register_net_hook(net: *mut Net, ops: *const NfHookOps) -> c_int;
+    pub fn rmc_nf_unregister_net_hook(net: *mut Net, ops: *const NfHookOps);
+
+    pub fn rmc_rcu_read_lock();
+    pub fn rmc_rcu_read_unlock();
+    pub fn rmc_synchronize_rcu();
+    pub fn rmc_local_bh_disable();
+    pub fn rmc_local_bh_enable();
+    pub fn rmc_percpu_alloc_u64(count: c_uint) -> *mut u64;
+    pub fn rmc_percpu_free(p: *mut u64);
+    pub fn rmc_percpu_add(p: *mut u64, idx: c_uint, v: u64);
+    pub fn rmc_percpu_read(p: *mut u64, cpu: c_int, idx: c_uint) -> u64;
+    pub fn rmc_next_possible_cpu(prev: c_int) -> c_int;
+    pub fn rmc_nr_cpu_ids() -> c_uint;
+    pub fn rmc_random_u64() -> u64;
+    pub fn rmc_sending_copies_get() -> bool;
+    pub fn rmc_sending_copies_set(v: bool);
+
+    pub fn rmc_genl_info_net(info: *const GenlInfo) -> *mut Net;
+    pub fn rmc_genl_info_attr(info: *const GenlInfo, i: c_uint) -> *const NlAttr;
+    pub fn rmc_genl_dump_attr(cb: *mut NetlinkCallback, i: c_uint) -> *const NlAttr;
+    pub fn rmc_dump_net(cb: *mut NetlinkCallback) -> *mut Net;
+    pub fn rmc_dump_cursor(cb: *mut NetlinkCallback) -> *mut c_long;
+    pub fn rmc_genl_info_cmd(info: *const GenlInfo) -> u8;
+    pub fn rmc_dump_cmd(cb: *mut NetlinkCallback) -> u8;
+    pub fn rmc_nla_data(a: *const NlAttr) -> *const c_void;
+    pub fn rmc_nla_len(a: *const NlAttr) -> c_int;
+    pub fn rmc_genl_set_err_msg(info: *mut GenlInfo, msg: *const c_char);
+    pub fn rmc_genlmsg_new(payload: usize) -> *mut SkBuff;
+    pub fn rmc_genlmsg_put_reply(skb: *mut SkBuff, info: *mut GenlInfo, f: *const GenlFamily, cmd: u8) -> *mut c_void;
+    pub fn rmc_genlmsg_put_dump(skb: *mut SkBuff, cb: *mut NetlinkCallback, f: *const GenlFamily, cmd: u8) -> *mut c_void;
+    pub fn rmc_genlmsg_end(skb: *mut SkBuff, hdr: *mut c_void);
+    pub fn rmc_genlmsg_cancel(skb: *mut SkBuff, hdr: *mut c_void);
+    pub fn rmc_genlmsg_reply(skb: *mut SkBuff, info: *mut GenlInfo) -> c_int;
+    pub fn rmc_nlmsg_free(skb: *mut SkBuff);
+    pub fn rmc_nla_put(skb: *mut SkBuff, ty: c_int, len: c_int, data: *const c_void) -> c_int;
+    pub fn rmc_nla_put_u64(skb: *mut SkBuff, ty: c_int, v: u64, pad: c_int) -> c_int;
+
+    // The module's own tables file.
+    pub fn rmc_module_register_pernet() -> c_int;
+    pub fn rmc_module_unregister_pernet();
+    pub fn rmc_module_register_family() -> c_int;
+    pub fn rmc_module_unregister_family();
+    pub fn rmc_module_family() -> *const GenlFamily;
+    pub fn rmc_module_hook_ops() -> *const NfHookOps;
+    pub fn rmc_module_net_id() -> c_uint;
+    pub fn rmc_module_param(index: c_uint) -> c_uint;
+}

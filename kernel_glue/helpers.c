@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C accessors and wrappers for what bindgen cannot see from an unpatched
+ * kernel: static inline functions, macros and struct fields. No logic here:
+ * every decision is made in Rust (the Rust files of kernel_glue and mcast_shared).
+ * Each module includes this file from its own tables file, so each .ko gets
+ * a private copy (Kbuild refuses one object in two modules).
+ */
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/skbuff.h>
+#include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+
+/* ---- sk_buff ---- */
+u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
+/* Linear bytes from the network header on. */
+unsigned int rmc_skb_linear_from_network(const struct sk_buff *skb) { return skb_tail_pointer(skb) - skb_network_header(skb); }
+bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len) { return pskb_network_may_pull(skb, len); }
+int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len) { return skb_ensure_writable(skb, skb_network_offset(skb) + len); }
+u8 rmc_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
+void rmc_skb_set_checksum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; }
+struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb) { return pskb_copy(skb, GFP_ATOMIC); }
+void rmc_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
+void rmc_nf_reset_ct(struct sk_buff *skb) { nf_reset_ct(skb); }
+
+/* ---- IPv4 output and input ---- */
+int rmc_route_me_harder(struct net *net, struct sk_buff *skb) { return ip_route_me_harder(net, skb->sk, skb, RTN_UNSPEC); }
+bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
+int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
+/* As nf_defrag_ipv4 gathers fragments: 0 = skb is now the whole datagram. */
+int rmc_ip_defrag(struct net *net, struct sk_buff *skb)
+{
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, IP_DEFRAG_CONNTRACK_IN);
+	local_bh_enable();
+	if (!err)
+		skb->ignore_df = 1;
+	return err;
+}
+
+/* ---- netfilter and namespaces ---- */
+struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }
+void **rmc_net_generic_slot(const struct net *net, unsigned int id) { return net_generic(net, id); }
+int rmc_nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops) { return nf_register_net_hook(net, ops); }
+void rmc_nf_unregister_net_hook(struct net *net, const struct nf_hook_ops *ops) { nf_unregister_net_hook(net, ops); }
+
+/* ---- RCU, bottom halves, per-CPU ---- */
+void rmc_rcu_read_lock(void) { rcu_read_lock(); }
+void rmc_rcu_read_unlock(void) { rcu_read_unlock(); }
+void rmc_synchronize_rcu(void) { synchronize_rcu(); }
+void rmc_local_bh_disable(void) { local_bh_disable(); }
+void rmc_local_bh_enable(void) { local_bh_enable(); }
+u64 __percpu *rmc_percpu_alloc_u64(unsigned int count) { return __alloc_percpu(count * sizeof(u64), sizeof(u64)); }
+void rmc_percpu_free(u64 __percpu *p) { free_percpu(p); }
+void rmc_percpu_add(u64 __percpu *p, unsigned int idx, u64 v) { this_cpu_add(p[idx], v); }
+u64 rmc_percpu_read(u64 __percpu *p, int cpu, unsigned int idx) { return per_cpu_ptr(p, cpu)[idx]; }
+int rmc_next_possible_cpu(int prev) { return cpumask_next(prev, cpu_possible_mask); }
+unsigned int rmc_nr_cpu_ids(void) { return nr_cpu_ids; }
+u64 rmc_random_u64(void) { return get_random_u64(); }
+/* Set while this CPU sends copies, so the copies are not replicated again
+ * when ip_local_out() runs them through LOCAL_OUT (as nf_dup_ipv4 does). */
+static DEFINE_PER_CPU(bool, rmc_sending_copies);
+bool rmc_sending_copies_get(void) { return this_cpu_read(rmc_sending_copies); }
+void rmc_sending_copies_set(bool v) { this_cpu_write(rmc_sending_copies, v); }
+
+/* ---- generic netlink ---- */
+struct net *rmc_genl_info_net(const struct genl_info *info) { return genl_info_net(info); }
+const struct nlattr *rmc_genl_info_attr(const struct genl_info *info, unsigned int i) { return info->attrs[i]; }
+const struct nlattr *rmc_genl_dump_attr(struct netlink_callback *cb, unsigned int i) { return genl_info_dump(cb)->attrs ? genl_info_dump(cb)->attrs[i] : NULL; }
+struct net *rmc_dump_net(struct netlink_callback *cb) { return sock_net(cb->skb->sk); }
+long *rmc_dump_cursor(struct netlink_callback *cb) { return cb->args; }
+const void *rmc_nla_data(const struct nlattr *a) { return nla_data(a); }
+int rmc_nla_len(const struct nlattr *a) { return nla_len(a); }
+void rmc_genl_set_err_msg(struct genl_info *info, const char *msg) { NL_SET_ERR_MSG_FMT(info->extack, "%s", msg); }
+struct sk_buff *rmc_genlmsg_new(size_t payload) { return genlmsg_new(payload, GFP_KERNEL); }
+void *rmc_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info, const struct genl_family *f, u8 cmd) { return genlmsg_put_reply(skb, info, f, 0, cmd); }
+void *rmc_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, const struct genl_family *f, u8 cmd) { return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq, f, NLM_F_MULTI, cmd); }
+void rmc_genlmsg_end(struct sk_buff *skb, void *hdr) { genlmsg_end(skb, hdr); }
+void rmc_genlmsg_cancel(struct sk_buff *skb, void *hdr) { genlmsg_cancel(skb, hdr); }
+int rmc_genlmsg_reply(struct sk_buff *skb, struct genl_info *info) { return genlmsg_reply(skb, info); }
+void rmc_nlmsg_free(struct sk_buff *skb) { nlmsg_free(skb); }
+int rmc_nla_put(struct sk_buff *skb, int type, int len, const void *data) { return nla_put(skb, type, len, data); }
+int rmc_nla_put_u64(struct sk_buff *skb, int type, u64 v, int pad) { return nla_put_u64_64bit(skb, type, v, pad); }
+u8 rmc_genl_info_cmd(const struct genl_info *info) { return info->genlhdr->cmd; }
+u8 rmc_dump_cmd(struct netlink_callback *cb) { return genl_info_dump(cb)->genlhdr->cmd; }

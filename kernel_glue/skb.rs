@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Socket buffers as the hooks see them: a borrowed packet, and owned copies.
+
+use super::ffi;
+use super::netns::Net;
+use core::ptr::NonNull;
+
+/// A packet borrowed from a netfilter hook for the duration of the call.
+///
+/// # Invariants
+/// `ptr` is a valid `sk_buff` with its network header set, owned by the
+/// caller of the hook for at least `'a`.
+pub struct Packet<'a> {
+    ptr: NonNull<ffi::SkBuff>,
+    _life: core::marker::PhantomData<&'a mut ffi::SkBuff>,
+}
+
+impl<'a> Packet<'a> {
+    /// # Safety
+    /// `skb` must be the valid packet a netfilter hook was called with, and
+    /// stay valid (not freed or stolen elsewhere) for `'a`.
+    pub unsafe fn from_hook(skb: *mut ffi::SkBuff) -> Option<Packet<'a>> {
+        NonNull::new(skb).map(|ptr| Packet { ptr, _life: core::marker::PhantomData })
+    }
+
+    /// The raw pointer, for the glue only.
+    pub(crate) fn as_ptr(&self) -> *mut ffi::SkBuff {
+        self.ptr.as_ptr()
+    }
+
+    /// The linear bytes from the IPv4 header on.
+    pub fn header(&self) -> &[u8] {
+        // SAFETY: per the invariant the skb is valid; the network header and
+        // the linear bytes after it lie inside its head buffer, which cannot
+        // change while we hold `&self` (changes need `&mut self`).
+        unsafe {
+            let start = ffi::rmc_skb_network_header(self.as_ptr());
+            let len = ffi::rmc_skb_linear_from_network(self.as_ptr()) as usize;
+            core::slice::from_raw_parts(start, len)
+        }
+    }
+
+    /// Makes at least `len` bytes from the network header linear. False if
+    /// the packet is shorter or memory ran out.
+    pub fn pull(&mut self, len: usize) -> bool {
+        // SAFETY: valid skb per the invariant; pskb_may_pull may reallocate
+        // the head, which is why it takes `&mut self` (no slice outlives it).
+        unsafe { ffi::rmc_skb_may_pull_network(self.as_ptr(), len as u32) }
+    }
+
+    /// Makes the first `len` bytes from the network header private and
+    /// writable (the packet may be cloned or shared) and returns them.
+    pub fn writable_header(&mut self, len: usize) -> Option<&mut [u8]> {
+        // SAFETY: valid skb per the invariant; skb_ensure_writable unshares
+        // the head and makes `len` bytes linear, so the returned slice is
+        // ours alone until the next call that takes `&mut self`.
+        unsafe {
+            if ffi::rmc_skb_ensure_writable_network(self.as_ptr(), len as u32) != 0 {
+                return None;
+            }
+            Some(core::slice::from_raw_parts_mut(ffi::rmc_skb_network_header(self.as_ptr()), len))
+        }
+    }
+
+    /// `skb->ip_summed`.
+    pub fn ip_summed(&self) -> u8 {
+        // SAFETY: valid skb per the invariant; a plain field read.
+        unsafe { ffi::rmc_skb_ip_summed(self.as_ptr()) }
+    }
+
+    /// Marks the transport checksum for software verification.
+    pub fn set_checksum_none(&mut self) {
+        // SAFETY: valid skb per the invariant; a plain field write.
+        unsafe { ffi::rmc_skb_set_checksum_none(self.as_ptr()) }
+    }
+
+    /// A private copy of the headers sharing the payload (`pskb_copy`).
+    pub fn copy_headers(&self) -> Option<OwnedPacket> {
+        // SAFETY: valid skb per the invariant; pskb_copy returns a new skb
+        // we own, or NULL.
+        NonNull::new(unsafe { ffi::rmc_pskb_copy_atomic(self.as_ptr()) }).map(|ptr| OwnedPacket { ptr })
+    }
+
+    /// Gathers the fragments of this datagram (`ip_defrag`). `Whole` when
+    /// this packet now holds the reassembled datagram; `Taken` when the
+    /// kernel kept the fragment (the hook must return NF_STOLEN).
+    pub fn defragment(self, net: Net<'_>) -> Defrag<'a> {
+        // SAFETY: valid skb per the invariant, which the hook owns; on a
+        // non-zero return ip_defrag has queued or freed it and we give up
+        // the borrow by consuming `self`.
+        match unsafe { ffi::rmc_ip_defrag(net.as_ptr(), self.as_ptr()) } {
+            0 => Defrag::Whole(self),
+            _ => Defrag::Taken,
+        }
+    }
+}
+
+/// Outcome of [`Packet::defragment`].
+pub enum Defrag<'a> {
+    /// The whole datagram, in the same packet.
+    Whole(Packet<'a>),
+    /// The fragment is queued (or dropped) by the kernel.
+    Taken,
+}
+
+/// A packet we own; freed on drop unless handed to the output path.
+///
+/// # Invariants
+/// `ptr` is a valid `sk_buff` owned by this value alone.
+pub struct OwnedPacket {
+    ptr: NonNull<ffi::SkBuff>,
+}
+
+impl OwnedPacket {
+    /// Borrows it as a [`Packet`] for header access.
+    pub fn as_packet(&mut self) -> Packet<'_> {
+        Packet { ptr: self.ptr, _life: core::marker::PhantomData }
+    }
+
+    /// Forgets conntrack state copied from the original (as nf_dup does).
+    pub fn reset_conntrack(&mut self) {
+        // SAFETY: we own a valid skb per the invariant.
+        unsafe { ffi::rmc_nf_reset_ct(self.ptr.as_ptr()) }
+    }
+
+    /// Routes the packet for its (new) destination. True on success.
+    pub fn reroute(&mut self, net: Net<'_>) -> bool {
+        // SAFETY: we own a valid skb per the invariant; `net` is live for the hook.
+        unsafe { ffi::rmc_route_me_harder(net.as_ptr(), self.ptr.as_ptr()) == 0 }
+    }
+
+    /// After [`OwnedPacket::reroute`]: whether the route delivers locally.
+    pub fn routes_to_this_host(&self) -> bool {
+        // SAFETY: owned valid skb with a route attached by a successful reroute.
+        unsafe { ffi::rmc_skb_route_is_local(self.ptr.as_ptr()) }
+    }
+
+    /// Hands the packet to `ip_local_out`, which consumes it whatever the
+    /// outcome. True if it was accepted for transmission.
+    pub fn send(self, net: Net<'_>) -> bool {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: we own `ptr` and give it up here (forgotten above, so it is
+        // not freed twice); ip_local_out consumes it on every path.
+        let ret = unsafe { ffi::rmc_ip_local_out(net.as_ptr(), ptr) };
+        // Negative errno or NET_XMIT_DROP (1); NET_XMIT_CN (2) was queued.
+        ret == 0 || ret == 2
+    }
+}
+
+impl Drop for OwnedPacket {
+    fn drop(&mut self) {
+        // SAFETY: we own the valid skb per the invariant and free it once.
+        unsafe { ffi::rmc_kfree_skb(self.ptr.as_ptr()) }
+    }
+}

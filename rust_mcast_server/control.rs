@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The server's generic netlink operations.
+
+use crate::groups::{max_groups, max_members, ServerNet};
+use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
+use crate::mcast_shared::addr::Ipv4;
+use crate::mcast_shared::error::ConfigError;
+use crate::groups::GroupTable;
+use crate::mcast_shared::genl::server::{attr, cmd};
+use crate::mcast_shared::genl::DUMP_BATCH;
+use crate::mcast_shared::rules;
+use kernel::prelude::*;
+
+fn address(bytes: Option<&[u8]>, name: &'static str) -> Result<Ipv4, ConfigError> {
+    match bytes {
+        Some(&[a, b, c, d]) => Ok(Ipv4([a, b, c, d])),
+        Some(_) => Err(ConfigError::MalformedAttribute(name)),
+        None => Err(ConfigError::MissingAttribute(name)),
+    }
+}
+
+fn group_attr(req: &Request<'_>) -> Result<Ipv4, ConfigError> {
+    let group = address(req.attr(attr::GROUP), "GROUP")?;
+    rules::check_group(group)?;
+    Ok(group)
+}
+
+/// The request's member list, checked and copied.
+fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigError> {
+    let mut out = KVec::new();
+    match req.attr(attr::MEMBERS) {
+        None if required => return Err(ConfigError::MissingAttribute("MEMBERS")),
+        None => {}
+        Some(bytes) => {
+            for m in rules::decode_members(bytes)? {
+                out.push(m, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn collect(members: impl Iterator<Item = Ipv4>, capacity: usize) -> Result<KVec<Ipv4>, ConfigError> {
+    let mut out = KVec::with_capacity(capacity, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    for m in members {
+        out.push(m, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    }
+    Ok(out)
+}
+
+impl ServerNet {
+    /// Replaces the table with the one `build` makes from the current one.
+    fn change(&self, build: impl FnOnce(&GroupTable) -> Result<KBox<GroupTable>, ConfigError>) -> OpResult {
+        self.table.update(|t| build(t).map(|next| (next, ())))?;
+        Ok(())
+    }
+
+    /// Adds members to `group`, creating it when `create` allows.
+    fn join(&self, group: Ipv4, requested: &[Ipv4], create: bool) -> OpResult {
+        self.change(|table| {
+            let existing: &[Ipv4] = match table.find(group) {
+                Some(g) => &g.members,
+                None if create => &[],
+                None => return Err(ConfigError::NoSuchGroup(group)),
+            };
+            let total = rules::check_join(group, existing, requested, max_members())?;
+            let added = rules::new_members(existing, requested);
+            let members = collect(Iterator::chain(existing.iter().copied(), added), total)?;
+            table.with_members(group, members)
+        })
+    }
+
+    fn quit(&self, group: Ipv4, removed: &[Ipv4]) -> OpResult {
+        self.change(|table| {
+            let existing: &[Ipv4] = &table.find(group).ok_or(ConfigError::NoSuchGroup(group))?.members;
+            let members = collect(rules::remaining_members(existing, removed), existing.len())?;
+            table.with_members(group, members)
+        })
+    }
+
+    fn stats(&self, req: &Request<'_>) -> OpResult {
+        let mut reply = req.reply(cmd::GET_STATS)?;
+        let msg = reply.msg();
+        match req.attr(attr::GROUP) {
+            None => {
+                for (i, total) in self.counters.totals().iter().enumerate() {
+                    msg.put_u64(attr::COUNTER_FIRST + i as u16, *total, attr::PAD)?;
+                }
+                msg.put_u32(attr::MAX_GROUPS, max_groups())?;
+                msg.put_u32(attr::MAX_MEMBERS, max_members())?;
+            }
+            Some(bytes) => {
+                let group = address(Some(bytes), "GROUP")?;
+                self.table.read(|t| -> OpResult {
+                    let g = t.find(group).ok_or(ConfigError::NoSuchGroup(group))?;
+                    put_group(msg, group, g.members.len(), g.counters.totals())
+                })?;
+            }
+        }
+        reply.send()
+    }
+}
+
+fn put_group(msg: &mut Message, group: Ipv4, members: usize, counters: [u64; 2]) -> OpResult {
+    msg.put_bytes(attr::GROUP, &group.0)?;
+    msg.put_u32(attr::MEMBER_COUNT, members as u32)?;
+    msg.put_u64(attr::TX_PACKETS, counters[0], attr::PAD)?;
+    msg.put_u64(attr::TX_BYTES, counters[1], attr::PAD)
+}
+
+impl Control for ServerNet {
+    fn doit(&self, command: u8, req: &Request<'_>) -> OpResult {
+        match command {
+            cmd::ADD_GROUP => self.join(group_attr(req)?, &members_attr(req, false)?, true),
+            cmd::JOIN => self.join(group_attr(req)?, &members_attr(req, true)?, false),
+            cmd::QUIT => self.quit(group_attr(req)?, &members_attr(req, true)?),
+            cmd::DEL_GROUP => {
+                let group = group_attr(req)?;
+                self.change(|t| t.without(group))
+            }
+            cmd::CLEAR => self.change(GroupTable::cleared),
+            cmd::GET_STATS => self.stats(req),
+            _ => Err(OpError::Errno(95)),
+        }
+    }
+
+    fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {
+        match command {
+            cmd::GET_GROUPS => self.table.read(|t| {
+                let groups = t.groups();
+                let mut next = dump.cursor()[0] as usize;
+                while let Some(g) = groups.get(next) {
+                    if !dump.add(cmd::GET_GROUPS, |m| put_group(m, g.addr, g.members.len(), g.counters.totals())) {
+                        break;
+                    }
+                    next += 1;
+                }
+                dump.cursor()[0] = next as _;
+                Ok(next < groups.len())
+            }),
+            cmd::GET_MEMBERS => {
+                let group = address(dump.attr(attr::GROUP), "GROUP")?;
+                self.table.read(|t| {
+                    let g = t.find(group).ok_or(ConfigError::NoSuchGroup(group))?;
+                    let mut next = dump.cursor()[0] as usize;
+                    while next < g.members.len() {
+                        let batch = &g.members[next..g.members.len().min(next + DUMP_BATCH)];
+                        let sent = dump.add(cmd::GET_MEMBERS, |m| {
+                            m.put_bytes(attr::GROUP, &group.0)?;
+                            let mut bytes = [0u8; DUMP_BATCH * 4];
+                            for (i, ip) in batch.iter().enumerate() {
+                                bytes[i * 4..i * 4 + 4].copy_from_slice(&ip.0);
+                            }
+                            m.put_bytes(attr::MEMBERS, &bytes[..batch.len() * 4])
+                        });
+                        if !sent {
+                            break;
+                        }
+                        next += batch.len();
+                    }
+                    dump.cursor()[0] = next as _;
+                    Ok(next < g.members.len())
+                })
+            }
+            _ => Err(OpError::Errno(95)),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The packet path: match a locally sent datagram to a group and send one
+//! marked unicast copy per member. No lock, no payload copy.
+
+use crate::groups::{Group, ServerNet};
+use crate::kernel_glue::module::{sending_copies, PacketHook, SendingCopies, Verdict};
+use crate::kernel_glue::netns::Net;
+use crate::kernel_glue::skb::Packet;
+use crate::mcast_shared::addr::Ipv4;
+use crate::mcast_shared::genl::server::counter;
+use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
+
+impl PacketHook for ServerNet {
+    fn hook(&self, net: Net<'_>, packet: Packet<'_>) -> Verdict {
+        // Our own copies come back through LOCAL_OUT: never replicate them.
+        if sending_copies() {
+            return Verdict::Accept;
+        }
+        let Some(info) = packet::server_candidate(packet.header()) else {
+            return Verdict::Accept;
+        };
+        self.table.read(|table| match table.find(info.daddr) {
+            None => self.counters.add(counter::UNMATCHED, 1),
+            Some(group) if group.members.is_empty() => self.counters.add(counter::NO_MEMBERS, 1),
+            Some(group) => self.fan_out(net, &packet, &info, group),
+        });
+        // The original continues: on a network that drops multicast nothing
+        // is lost, and local listeners still get it through multicast loop.
+        Verdict::Accept
+    }
+}
+
+impl ServerNet {
+    fn fan_out(&self, net: Net<'_>, packet: &Packet<'_>, info: &Ipv4Info, group: &Group) {
+        self.counters.add(counter::MATCHED, 1);
+        let _sending = SendingCopies::begin();
+        // Bounded: a member list never exceeds max_members.
+        for &member in group.members.iter() {
+            match send_copy(net, packet, info, member) {
+                Ok(bytes) => {
+                    self.counters.add(counter::TX_PACKETS, 1);
+                    self.counters.add(counter::TX_BYTES, bytes);
+                    group.counters.add(0, 1);
+                    group.counters.add(1, bytes);
+                }
+                // One member's failure costs only its own copy.
+                Err(reason) => self.counters.add(reason, 1),
+            }
+        }
+    }
+}
+
+/// Sends one copy to `member`; its IP length on success, else the counter
+/// naming why it was dropped.
+fn send_copy(net: Net<'_>, original: &Packet<'_>, info: &Ipv4Info, member: Ipv4) -> Result<u64, usize> {
+    let mut copy = original.copy_headers().ok_or(counter::ALLOC_FAIL)?;
+    {
+        let mut view = copy.as_packet();
+        let state = CsumState::from_ip_summed(view.ip_summed());
+        let header = view.writable_header(info.rewrite_len()).ok_or(counter::ALLOC_FAIL)?;
+        let follow_up = packet::rewrite_for_member(header, member, state).map_err(|_| counter::MALFORMED)?;
+        if follow_up == CsumFollowUp::Downgrade {
+            view.set_checksum_none();
+        }
+    }
+    copy.reset_conntrack();
+    if !copy.reroute(net) {
+        return Err(counter::ROUTE_FAIL);
+    }
+    if copy.routes_to_this_host() {
+        return Err(counter::TO_LOCAL);
+    }
+    if copy.send(net) {
+        Ok(u64::from(info.total_len))
+    } else {
+        Err(counter::XMIT_FAIL)
+    }
+}

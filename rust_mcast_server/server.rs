@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+//! rust_mcast_server: multicast over unicast-only networks, sending side.
+//!
+//! A netfilter hook at IPv4 LOCAL_OUT (first priority, every network
+//! namespace) sees each locally sent UDP or VRRP datagram to a configured
+//! group and sends one unicast copy to every member of the group, marked with
+//! TOS 0xE0 and a TTL of at least 64. The original continues unchanged.
+//! Configuration comes over the generic netlink family `rmcast_server`.
+
+use kernel::prelude::*;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../mcast_shared/src/shared.rs"]
+mod mcast_shared;
+
+#[allow(unreachable_pub)]
+#[path = "../kernel_glue/mod.rs"]
+mod kernel_glue;
+
+mod control;
+mod datapath;
+mod groups;
+
+/// The per-namespace state the glue hands to the hook and the family.
+pub(crate) type ModuleNetState = groups::ServerNet;
+
+module! {
+    type: RustMcastServer,
+    name: "rust_mcast_server",
+    author: "rust_mcast developers",
+    description: "Fans out locally sent multicast as marked unicast copies to configured members",
+    license: "GPL",
+}
+
+struct RustMcastServer;
+
+impl kernel::Module for RustMcastServer {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        kernel_glue::module::register()?;
+        pr_info!("loaded: max_groups={} max_members={}\n", groups::max_groups(), groups::max_members());
+        Ok(RustMcastServer)
+    }
+}
+
+impl Drop for RustMcastServer {
+    fn drop(&mut self) {
+        kernel_glue::module::unregister();
+        pr_info!("unloaded\n");
+    }
+}
