@@ -12,3 +12,4 @@ pub mod netns;
 pub mod percpu;
 pub mod rcu;
 pub mod skb;
+pub mod table;

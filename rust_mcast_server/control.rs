@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The server's generic netlink operations.
 
-use crate::groups::{max_groups, max_members, ServerNet};
+use crate::groups::{group_key, max_groups, max_members, Group, GroupTable, ServerNet};
 use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
-use crate::groups::GroupTable;
 use crate::mcast_shared::genl::server::{attr, cmd};
 use crate::mcast_shared::genl::DUMP_BATCH;
 use crate::mcast_shared::rules;
@@ -58,7 +57,8 @@ impl ServerNet {
     /// Adds members to `group`, creating it when `create` allows.
     fn join(&self, group: Ipv4, requested: &[Ipv4], create: bool) -> OpResult {
         self.change(|table| {
-            let existing: &[Ipv4] = match table.find(group) {
+            let previous = table.find(group_key(group));
+            let existing: &[Ipv4] = match previous {
                 Some(g) => &g.members,
                 None if create => &[],
                 None => return Err(ConfigError::NoSuchGroup(group)),
@@ -66,15 +66,17 @@ impl ServerNet {
             let total = rules::check_join(group, existing, requested, max_members())?;
             let added = rules::new_members(existing, requested);
             let members = collect(Iterator::chain(existing.iter().copied(), added), total)?;
-            table.with_members(group, members)
+            let too_many = ConfigError::TooManyGroups { limit: max_groups() };
+            table.with(Group::new(group, members, previous)?, max_groups() as usize, too_many)
         })
     }
 
     fn quit(&self, group: Ipv4, removed: &[Ipv4]) -> OpResult {
         self.change(|table| {
-            let existing: &[Ipv4] = &table.find(group).ok_or(ConfigError::NoSuchGroup(group))?.members;
-            let members = collect(rules::remaining_members(existing, removed), existing.len())?;
-            table.with_members(group, members)
+            let previous = table.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
+            let members = collect(rules::remaining_members(&previous.members, removed), previous.members.len())?;
+            let too_many = ConfigError::TooManyGroups { limit: max_groups() };
+            table.with(Group::new(group, members, Some(previous))?, max_groups() as usize, too_many)
         })
     }
 
@@ -92,7 +94,7 @@ impl ServerNet {
             Some(bytes) => {
                 let group = address(Some(bytes), "GROUP")?;
                 self.table.read(|t| -> OpResult {
-                    let g = t.find(group).ok_or(ConfigError::NoSuchGroup(group))?;
+                    let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
                     put_group(msg, group, g.members.len(), g.counters.totals())
                 })?;
             }
@@ -116,7 +118,7 @@ impl Control for ServerNet {
             cmd::QUIT => self.quit(group_attr(req)?, &members_attr(req, true)?),
             cmd::DEL_GROUP => {
                 let group = group_attr(req)?;
-                self.change(|t| t.without(group))
+                self.change(|t| t.without(group_key(group), ConfigError::NoSuchGroup(group)))
             }
             cmd::CLEAR => self.change(GroupTable::cleared),
             cmd::GET_STATS => self.stats(req),
@@ -127,7 +129,7 @@ impl Control for ServerNet {
     fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {
         match command {
             cmd::GET_GROUPS => self.table.read(|t| {
-                let groups = t.groups();
+                let groups = t.entries();
                 let mut next = dump.cursor()[0] as usize;
                 while let Some(g) = groups.get(next) {
                     if !dump.add(cmd::GET_GROUPS, |m| put_group(m, g.addr, g.members.len(), g.counters.totals())) {
@@ -141,7 +143,7 @@ impl Control for ServerNet {
             cmd::GET_MEMBERS => {
                 let group = address(dump.attr(attr::GROUP), "GROUP")?;
                 self.table.read(|t| {
-                    let g = t.find(group).ok_or(ConfigError::NoSuchGroup(group))?;
+                    let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
                     let mut next = dump.cursor()[0] as usize;
                     while next < g.members.len() {
                         let batch = &g.members[next..g.members.len().min(next + DUMP_BATCH)];

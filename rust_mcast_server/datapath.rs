@@ -2,7 +2,7 @@
 //! The packet path: match a locally sent datagram to a group and send one
 //! marked unicast copy per member. No lock, no payload copy.
 
-use crate::groups::{Group, ServerNet};
+use crate::groups::{group_key, Group, ServerNet};
 use crate::kernel_glue::module::{sending_copies, PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::Packet;
@@ -19,7 +19,7 @@ impl PacketHook for ServerNet {
         let Some(info) = packet::server_candidate(packet.header()) else {
             return Verdict::Accept;
         };
-        self.table.read(|table| match table.find(info.daddr) {
+        self.table.read(|table| match table.find(group_key(info.daddr)) {
             None => self.counters.add(counter::UNMATCHED, 1),
             Some(group) if group.members.is_empty() => self.counters.add(counter::NO_MEMBERS, 1),
             Some(group) => self.fan_out(net, &packet, &info, group),

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The packet path: restore marked unicast copies to their group.
+
+use crate::entries::ClientNet;
+use crate::kernel_glue::module::{PacketHook, Verdict};
+use crate::kernel_glue::netns::Net;
+use crate::kernel_glue::skb::{Defrag, Packet};
+use crate::mcast_shared::genl::client::counter;
+use crate::mcast_shared::packet::{self, Arrival, CsumFollowUp, CsumState, EntryKey, Ipv4Info, L4_HEADER_LEN, TOS_MARK};
+
+impl PacketHook for ClientNet {
+    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
+        let Ok(info) = Ipv4Info::parse(packet.header()) else { return Verdict::Accept };
+        if !info.is_carried_protocol() {
+            return Verdict::Accept;
+        }
+        // Only the first fragment carries the port: gather a marked
+        // datagram from a configured sender first, then decide on the whole.
+        if info.tos == TOS_MARK && info.is_fragment() {
+            if !self.tables.read(|t| t.has_sender(info.saddr)) {
+                return Verdict::Accept;
+            }
+            self.counters.add(counter::FRAGMENTS, 1);
+            packet = match packet.defragment(net) {
+                Defrag::Whole(whole) => whole,
+                Defrag::Taken => return Verdict::Stolen,
+            };
+        }
+        // A short packet stays short; classify_arrival then says Malformed.
+        packet.pull(info.header_len + L4_HEADER_LEN);
+        match packet::classify_arrival(packet.header()) {
+            Arrival::Ignore | Arrival::MarkedFragment { .. } => {}
+            Arrival::Unmarked { key } => {
+                if self.tables.read(|t| t.lookup(key).is_some()) {
+                    self.counters.add(counter::UNMARKED, 1);
+                }
+            }
+            Arrival::Malformed => {
+                if self.tables.read(|t| t.has_sender(info.saddr)) {
+                    self.counters.add(counter::MALFORMED, 1);
+                }
+            }
+            Arrival::Marked { key } => self.restore(&mut packet, key),
+        }
+        Verdict::Accept
+    }
+}
+
+impl ClientNet {
+    fn restore(&self, packet: &mut Packet<'_>, key: EntryKey) {
+        self.tables.read(|t| {
+            let Some(entry) = t.lookup(key) else {
+                self.counters.add(counter::NO_ENTRY, 1);
+                return;
+            };
+            let Ok(info) = Ipv4Info::parse(packet.header()) else { return };
+            let state = CsumState::from_ip_summed(packet.ip_summed());
+            // The packet may be cloned (a tap holds it) or shared: unshare first.
+            let Some(header) = packet.writable_header(info.rewrite_len()) else {
+                self.counters.add(counter::ALLOC_FAIL, 1);
+                return;
+            };
+            match packet::restore_group(header, entry.group, state) {
+                Ok(follow_up) => {
+                    if follow_up == CsumFollowUp::Downgrade {
+                        packet.set_checksum_none();
+                    }
+                    let bytes = u64::from(info.total_len);
+                    self.counters.add(counter::RX_PACKETS, 1);
+                    self.counters.add(counter::RX_BYTES, bytes);
+                    entry.counters.add(0, 1);
+                    entry.counters.add(1, bytes);
+                }
+                Err(_) => self.counters.add(counter::MALFORMED, 1),
+            }
+        });
+    }
+}
