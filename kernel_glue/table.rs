@@ -43,7 +43,7 @@ impl<T: Entry> Table<T> {
             entries.push(item, GFP_KERNEL).map_err(oom)?;
         }
         let mut slots = KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
-        let mut kept = KVec::with_capacity(entries.len(), GFP_KERNEL).map_err(oom)?;
+        let mut kept: KVec<T> = KVec::with_capacity(entries.len(), GFP_KERNEL).map_err(oom)?;
         for e in entries.into_iter() {
             match index::insert(&mut slots, seed, e.key(), kept.len(), |p| kept[p].key()) {
                 Ok(()) => kept.push(e, GFP_KERNEL).map_err(oom)?,
