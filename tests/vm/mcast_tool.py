@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Test-side tool for the VM tests: an independent generic netlink client for
+both modules, multicast senders and receivers, packet capture with checksum
+verification, and raw senders that craft packets exactly as the original C
+tool's server did. Standard library only (it runs in the guest on the host's
+python3)."""
+import argparse
+import ipaddress
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+# ---- generic netlink -------------------------------------------------------
+NETLINK_GENERIC, GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 16, 0x10, 3
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS = 1, 4, 0x300, 0x200
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
+
+# Mirrors mcast_shared/src/genl.rs: the test checks the kernel against the
+# documented protocol, independently of the Rust CLI.
+SERVER = dict(family="rmcast_server", cmd=dict(add=1, delete=2, join=3, quit=4, clear=5, groups=6, members=7, stats=8),
+              attr=dict(PAD=1, GROUP=2, MEMBERS=3, MEMBER_COUNT=4, TX_PACKETS=5, TX_BYTES=6, MAX_GROUPS=7, MAX_MEMBERS=8),
+              counters=["tx_packets", "tx_bytes", "matched", "unmatched", "no_members", "route_fail", "alloc_fail",
+                        "xmit_fail", "to_local", "malformed"])
+CLIENT = dict(family="rmcast_client", cmd=dict(add=1, delete=2, clear=3, entries=4, stats=5),
+              attr=dict(PAD=1, SENDER=2, PORT=3, GROUP=4, FLAGS=5, RX_PACKETS=6, RX_BYTES=7, MAX_ENTRIES=8),
+              counters=["rx_packets", "rx_bytes", "unmarked", "no_entry", "malformed", "fragments", "alloc_fail"])
+COUNTER_FIRST = 32
+
+
+class GenlError(Exception):
+    def __init__(self, errno, msg):
+        super().__init__(f"errno {errno}: {msg}")
+        self.errno, self.msg = errno, msg
+
+
+def nla(ty, payload):
+    n = 4 + len(payload)
+    return struct.pack("=HH", n, ty) + payload + b"\0" * ((4 - n % 4) % 4)
+
+
+def parse_attrs(data):
+    out, off = {}, 0
+    while off + 4 <= len(data):
+        n, ty = struct.unpack_from("=HH", data, off)
+        if n < 4:
+            break
+        out[ty & 0x3fff] = data[off + 4:off + n]
+        off += (n + 3) & ~3
+    return out
+
+
+class Genl:
+    def __init__(self, family):
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        self.sock.bind((0, 0))
+        self.seq = 0
+        reply = self._transact(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"), False)
+        self.family_id = struct.unpack("=H", reply[0][CTRL_ATTR_FAMILY_ID][:2])[0]
+
+    def _transact(self, msg_type, cmd, payload, dump):
+        self.seq += 1
+        flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if dump else 0)
+        body = struct.pack("=BBH", cmd, 1, 0) + payload
+        self.sock.send(struct.pack("=IHHII", 16 + len(body), msg_type, flags, self.seq, 0) + body)
+        replies = []
+        while True:
+            data = self.sock.recv(1 << 20)
+            off = 0
+            while off + 16 <= len(data):
+                n, ty, fl, seq, _ = struct.unpack_from("=IHHII", data, off)
+                msg = data[off + 16:off + n]
+                off += (n + 3) & ~3
+                if ty == NLMSG_ERROR:
+                    err = struct.unpack_from("=i", msg)[0]
+                    if err == 0:
+                        if not dump:
+                            return replies
+                        continue
+                    text = ""
+                    if fl & NLM_F_ACK_TLVS:
+                        tlv = parse_attrs(msg[4 + 16:])
+                        text = tlv.get(1, b"").rstrip(b"\0").decode()
+                    raise GenlError(-err, text)
+                if ty == NLMSG_DONE:
+                    err = struct.unpack_from("=i", msg)[0] if len(msg) >= 4 else 0
+                    if err:
+                        raise GenlError(-err, "")
+                    return replies
+                replies.append(parse_attrs(msg[4:]))
+
+    def call(self, cmd, payload=b"", dump=False):
+        return self._transact(self.family_id, cmd, payload, dump)
+
+
+def ip4(text):
+    return socket.inet_aton(str(ipaddress.IPv4Address(text)))
+
+
+def u64(b):
+    return struct.unpack("=Q", b)[0]
+
+
+def counters(spec, attrs):
+    return {name: u64(attrs[COUNTER_FIRST + i]) for i, name in enumerate(spec["counters"]) if COUNTER_FIRST + i in attrs}
+
+
+def genl_main(args):
+    spec = SERVER if args.side == "server" else CLIENT
+    a, c = spec["attr"], spec["cmd"]
+    g = Genl(spec["family"])
+    op, rest = args.op, args.rest
+    if args.side == "server":
+        if op in ("add", "join", "quit"):
+            payload = nla(a["GROUP"], ip4(rest[0]))
+            if len(rest) > 1:
+                payload += nla(a["MEMBERS"], b"".join(ip4(m) for m in rest[1].split(",") if m))
+            g.call(c[op], payload)
+        elif op == "delete":
+            g.call(c[op], nla(a["GROUP"], ip4(rest[0])))
+        elif op == "clear":
+            g.call(c[op])
+        elif op == "groups":
+            for r in g.call(c[op], dump=True):
+                print(socket.inet_ntoa(r[a["GROUP"]]), struct.unpack("=I", r[a["MEMBER_COUNT"]])[0],
+                      u64(r[a["TX_PACKETS"]]), u64(r[a["TX_BYTES"]]))
+        elif op == "members":
+            for r in g.call(c[op], nla(a["GROUP"], ip4(rest[0])), dump=True):
+                blob = r.get(a["MEMBERS"], b"")
+                for i in range(0, len(blob), 4):
+                    print(socket.inet_ntoa(blob[i:i + 4]))
+        elif op == "stats":
+            payload = nla(a["GROUP"], ip4(rest[0])) if rest else b""
+            r = g.call(c[op], payload)[0]
+            if rest:
+                print(json.dumps(dict(tx_packets=u64(r[a["TX_PACKETS"]]), tx_bytes=u64(r[a["TX_BYTES"]]),
+                                      members=struct.unpack("=I", r[a["MEMBER_COUNT"]])[0])))
+            else:
+                print(json.dumps(counters(spec, r)))
+        elif op == "raw":  # raw attribute bytes for policy tests: raw CMD TYPE HEX
+            g.call(int(rest[0]), nla(int(rest[1]), bytes.fromhex(rest[2])))
+    else:
+        def key(s, p):
+            return nla(a["SENDER"], ip4(s)) + nla(a["PORT"], struct.pack("=H", int(p)))
+        if op == "add":
+            flags = int(rest[3]) if len(rest) > 3 else 0
+            g.call(c[op], key(rest[0], rest[1]) + nla(a["GROUP"], ip4(rest[2])) + nla(a["FLAGS"], struct.pack("=I", flags)))
+        elif op == "delete":
+            g.call(c[op], key(rest[0], rest[1]))
+        elif op == "clear":
+            g.call(c[op])
+        elif op == "entries":
+            for r in g.call(c[op], dump=True):
+                print(socket.inet_ntoa(r[a["SENDER"]]), struct.unpack("=H", r[a["PORT"]])[0],
+                      socket.inet_ntoa(r[a["GROUP"]]), u64(r[a["RX_PACKETS"]]), u64(r[a["RX_BYTES"]]))
+        elif op == "stats":
+            if rest:
+                r = g.call(c[op], key(rest[0], rest[1]))[0]
+                print(json.dumps(dict(rx_packets=u64(r[a["RX_PACKETS"]]), rx_bytes=u64(r[a["RX_BYTES"]]))))
+            else:
+                print(json.dumps(counters(spec, g.call(c[op])[0])))
+
+
+# ---- traffic -----------------------------------------------------------------
+def payload_for(seq, size):
+    head = struct.pack("!I", seq)
+    return (head + bytes((seq + i) & 0xff for i in range(max(0, size - 4))))[:max(size, 4)]
+
+
+def send_main(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, args.ttl)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, args.ttl)
+    if args.no_check:
+        s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
+    if args.bind:
+        s.bind((args.bind, 0))
+    if args.pmtu_off:
+        s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+    for i in range(args.count):
+        s.sendto(payload_for(i, args.size), (args.group, args.port))
+        if args.interval:
+            time.sleep(args.interval)
+
+
+def recv_main(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if args.reuse:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((args.bind, args.port))
+    if args.join:
+        mreq = ip4(args.group) + ip4(args.join)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    if args.ready:
+        open(args.ready, "w").close()
+    got, bad, deadline = set(), 0, time.time() + args.timeout
+    while len(got) < args.count and time.time() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            break
+        data, src = s.recvfrom(65535)
+        seq = struct.unpack("!I", data[:4])[0] if len(data) >= 4 else -1
+        if data != payload_for(seq, len(data)) or (args.size and len(data) != args.size):
+            bad += 1
+            continue
+        got.add(seq)
+        if args.expect_src and src[0] != args.expect_src:
+            bad += 1
+    print(json.dumps(dict(received=len(got), corrupt=bad)))
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total > 0xffff:
+        total = (total & 0xffff) + (total >> 16)
+    return total
+
+
+def capture_main(args):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+    s.bind((args.iface, 0))
+    if args.ready:
+        open(args.ready, "w").close()
+    deadline, seen = time.time() + args.timeout, 0
+    while seen < args.count and time.time() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            break
+        pkt, addr = s.recvfrom(65535)
+        if addr[2] == socket.PACKET_OUTGOING or len(pkt) < 20:
+            continue
+        ihl = (pkt[0] & 15) * 4
+        proto = pkt[9]
+        if proto not in (17, 112):
+            continue
+        frag = struct.unpack("!H", pkt[6:8])[0]
+        rec = dict(src=socket.inet_ntoa(pkt[12:16]), dst=socket.inet_ntoa(pkt[16:20]), tos=pkt[1], ttl=pkt[8],
+                   id=struct.unpack("!H", pkt[4:6])[0], len=struct.unpack("!H", pkt[2:4])[0], proto=proto,
+                   frag_offset=frag & 0x1fff, more_fragments=bool(frag & 0x2000),
+                   ip_csum_ok=csum(pkt[:ihl]) == 0xffff)
+        l4 = pkt[ihl:rec["len"]]
+        if proto == 17 and rec["frag_offset"] == 0 and not rec["more_fragments"] and len(l4) >= 8:
+            if args.port and struct.unpack("!H", l4[2:4])[0] != args.port:
+                continue
+            check = struct.unpack("!H", l4[6:8])[0]
+            pseudo = pkt[12:20] + struct.pack("!BBH", 0, 17, len(l4))
+            rec.update(sport=struct.unpack("!H", l4[0:2])[0], dport=struct.unpack("!H", l4[2:4])[0],
+                       udp_check=check, udp_csum_ok=check == 0 or csum(pseudo + l4) == 0xffff)
+        if proto == 112 and len(l4) >= 8:
+            version = l4[0] >> 4
+            pseudo = pkt[12:20] + struct.pack("!BBH", 0, 112, len(l4)) if version == 3 else b""
+            rec.update(vrrp_version=version, vrrp_csum_ok=csum(pseudo + l4) == 0xffff)
+        print(json.dumps(rec), flush=True)
+        seen += 1
+
+
+def build_ip(src, dst, proto, payload, tos, ttl, ident, frag=0x4000):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), ident, frag, ttl, proto, 0, ip4(src), ip4(dst))
+    check = 0xffff - csum(hdr)
+    return hdr[:10] + struct.pack("!H", check) + hdr[12:] + payload
+
+
+def udp_segment(src, dst, sport, dport, data):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    c = 0xffff - csum(ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, len(seg)) + seg)
+    return seg[:6] + struct.pack("!H", c or 0xffff) + seg[8:]
+
+
+def vrrp_body(version, src, dst, vrid=51, prio=100):
+    if version == 3:
+        body = struct.pack("!BBBBHH4s", 0x31, vrid, prio, 1, 100, 0, ip4("192.0.2.51"))
+        pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 112, len(body))
+    else:
+        body = struct.pack("!BBBBBBH4s8s", 0x21, vrid, prio, 1, 0, 1, 0, ip4("192.0.2.51"), b"\0" * 8)
+        pseudo = b""
+    c = 0xffff - csum(pseudo + body)
+    return body[:6] + struct.pack("!H", c) + body[8:]
+
+
+def rawsend_main(args):
+    """Sends what the original tool's server put on the wire for one member:
+    daddr := member, TOS := 0xE0, TTL := max(TTL, 64), checksums fixed, the
+    application's ports and payload unchanged (or a VRRP advert)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    for i in range(args.count):
+        if args.vrrp:
+            body = vrrp_body(args.vrrp, args.src, args.dst)
+            pkt = build_ip(args.src, args.dst, 112, body, args.tos, args.ttl, 0x2000 + i)
+        else:
+            body = udp_segment(args.src, args.dst, args.sport, args.dport, payload_for(i, args.size))
+            pkt = build_ip(args.src, args.dst, 17, body, args.tos, max(args.ttl, 64), 0x1000 + i)
+        s.sendto(pkt, (args.dst, 0))
+
+
+def vrrp_recv_main(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, ip4("224.0.0.18") + ip4(args.join))
+    if args.ready:
+        open(args.ready, "w").close()
+    deadline, got = time.time() + args.timeout, []
+    while len(got) < args.count and time.time() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            break
+        pkt = s.recv(65535)
+        ihl = (pkt[0] & 15) * 4
+        body = pkt[ihl:]
+        version = body[0] >> 4
+        pseudo = pkt[12:20] + struct.pack("!BBH", 0, 112, len(body)) if version == 3 else b""
+        got.append(dict(src=socket.inet_ntoa(pkt[12:16]), dst=socket.inet_ntoa(pkt[16:20]), ttl=pkt[8],
+                        version=version, csum_ok=csum(pseudo + body) == 0xffff))
+    print(json.dumps(got))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    sub = p.add_subparsers(dest="what", required=True)
+    g = sub.add_parser("genl")
+    g.add_argument("side", choices=["server", "client"])
+    g.add_argument("op")
+    g.add_argument("rest", nargs="*")
+    s = sub.add_parser("send")
+    s.add_argument("--group", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--ttl", type=int, default=1)
+    s.add_argument("--interval", type=float, default=0.0)
+    s.add_argument("--no-check", action="store_true")
+    s.add_argument("--pmtu-off", action="store_true")
+    s.add_argument("--bind")
+    r = sub.add_parser("recv")
+    r.add_argument("--group", required=True)
+    r.add_argument("--port", type=int, required=True)
+    r.add_argument("--join", help="address of the interface to join the group on")
+    r.add_argument("--bind", default="")
+    r.add_argument("--count", type=int, default=1)
+    r.add_argument("--size", type=int, default=0)
+    r.add_argument("--timeout", type=float, default=5)
+    r.add_argument("--reuse", action="store_true")
+    r.add_argument("--expect-src")
+    r.add_argument("--ready")
+    c = sub.add_parser("capture")
+    c.add_argument("--iface", required=True)
+    c.add_argument("--port", type=int, default=0)
+    c.add_argument("--count", type=int, default=1)
+    c.add_argument("--timeout", type=float, default=5)
+    c.add_argument("--ready")
+    w = sub.add_parser("rawsend")
+    w.add_argument("--src", required=True)
+    w.add_argument("--dst", required=True)
+    w.add_argument("--sport", type=int, default=40000)
+    w.add_argument("--dport", type=int, default=5000)
+    w.add_argument("--tos", type=lambda x: int(x, 0), default=0xE0)
+    w.add_argument("--ttl", type=int, default=1)
+    w.add_argument("--size", type=int, default=64)
+    w.add_argument("--count", type=int, default=1)
+    w.add_argument("--vrrp", type=int, choices=[2, 3])
+    v = sub.add_parser("vrrp-recv")
+    v.add_argument("--join", required=True)
+    v.add_argument("--count", type=int, default=1)
+    v.add_argument("--timeout", type=float, default=5)
+    v.add_argument("--ready")
+    args = p.parse_args()
+    try:
+        {"genl": genl_main, "send": send_main, "recv": recv_main, "capture": capture_main,
+         "rawsend": rawsend_main, "vrrp-recv": vrrp_recv_main}[args.what](args)
+    except GenlError as e:
+        print(f"genl error {e.errno}: {e.msg}", file=sys.stderr)
+        sys.exit(min(e.errno, 125))
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(126)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Boots the test kernel in QEMU (TCG, via virtme-ng) and runs the VM test
+# cases inside. Usage: tests/vm/run.sh KERNEL_DIR MODULE_DIR [BIN_DIR]
+# Prints the guest's PASS/FAIL lines; exits non-zero if any check failed, the
+# guest hung (hard timeout) or crashed, and then shows the guest log's tail.
+# Logs: $MCAST_VM_RESULTS (default build/vm), console.log and case-*.log.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+kdir=${1:?kernel build dir}; moddir=${2:?module dir}; bindir=${3:-}
+results=${MCAST_VM_RESULTS:-$here/../../build/vm}
+limit=${MCAST_VM_TIMEOUT:-1500}
+rm -rf "$results"; mkdir -p "$results"
+
+echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
+start=$SECONDS
+timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
+	--verbose --rwdir "$results" \
+	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' bash $here/guest-main.sh $moddir $results $bindir" \
+	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case '
+status=${PIPESTATUS[0]}
+echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
+
+failed=$(grep -c '^FAIL: ' "$results/console.log")
+problem=""
+if [ "$status" = 124 ]; then
+	problem="the guest hung: no result within ${limit}s"
+elif ! grep -q '^VM-DONE' "$results/console.log"; then
+	problem="the guest died before finishing (status $status): panic or crash"
+fi
+if [ -n "$problem" ]; then
+	echo "FAIL: vm: $problem"
+fi
+if [ -n "$problem" ] || [ "$failed" -gt 0 ]; then
+	echo "==> VM: guest console (last 60 lines of $results/console.log):" >&2
+	tail -60 "$results/console.log" | sed 's/^/    | /' >&2
+	for f in "$results"/case-*.log; do
+		[ -e "$f" ] && grep -q '^FAIL' "$f" && { echo "==> $f:" >&2; tail -25 "$f" | sed 's/^/    | /' >&2; }
+	done
+	exit 1
+fi
+exit 0
