@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs inside a test VM (virtme-ng, the host's root shared read-only): the
+# init scripts against the real modules and the real CLIs.
+#
+#   bash tests/packaging/vm_service.sh MODULE_DIR
+#
+# MODULE_DIR holds rust_mcast_server.ko and rust_mcast_client.ko built for the
+# VM's kernel. Prints PASS:/FAIL: lines, which test_packaging.sh counts.
+set -u
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+kos=$1
+cd "$repo" || exit 1
+work=$(mktemp -d)
+ok() { echo "PASS: vm: $*"; }
+no() { echo "FAIL: vm: $*"; }
+# t DESCRIPTION EXPECTED-RC [PATTERN]: judges the last run ($rc, $out).
+t() {
+	if [[ $rc != "$2" ]]; then
+		no "$1 (exit $rc, expected $2: ${out//$'\n'/ | })"
+	elif [[ -n ${3:-} ]] && ! grep -qE -- "$3" <<<"$out"; then
+		no "$1 (no /$3/ in: ${out//$'\n'/ | })"
+	else
+		ok "$1"
+	fi
+}
+svc() { out=$(sh "init.d/$1" "$2" 2>&1); rc=$?; }
+
+mkdir -p "$work/old" "$work/etc"
+printf '{\n  "multi_group_array":[\n    {\n      "group_ip":"239.10.0.1",\n      "member_array":[\n        "10.0.1.11",\n        "10.0.1.12"\n      ]\n    }\n  ]\n}' \
+	>"$work/old/multi_server_running_config"
+printf '{\n  "multi_server_info_array":[\n    {\n      "server_ip":"10.0.1.10",\n      "group_ip":"239.10.0.1",\n      "client_port":5000\n    }\n  ]\n}' \
+	>"$work/old/multi_client_startup_config"
+export MULTIS_MODULE=$kos/rust_mcast_server.ko MULTIS_ADMIN=$repo/target/release/multis_admin \
+	MULTIS_CONFIG=$work/etc/multi_server.json MULTIS_OLD_CONFIG_DIR=$work/old \
+	MULTIS_STATE_DIR=$work/state MULTIS_LOCK_DIR=$work/lock
+export MULTIC_MODULE=$kos/rust_mcast_client.ko MULTIC_ADMIN=$repo/target/release/multic_admin \
+	MULTIC_CONFIG=$work/etc/multi_client.json MULTIC_OLD_CONFIG_DIR=$work/old \
+	MULTIC_STATE_DIR=$work/state MULTIC_LOCK_DIR=$work/lock
+mkdir -p "$work/lock"
+
+# Sending side.
+svc multis status;  t "multis status before start -> 3" 3
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups sh init.d/multis start 2>&1); rc=$?
+t "multis start as nobody -> 4" 4 root
+svc multis start;   t "multis first start imports the old running config" 0 "imported"
+out=$(lsmod); rc=0; t "rust_mcast_server is loaded" 0 '^rust_mcast_server '
+out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "the kernel has the imported group" 0 '^239\.10\.0\.1$'
+svc multis status;  t "multis status running -> 0, 1 group" 0 'loaded, multicast groups: 1\)'
+svc multis start;   t "multis second start -> 0" 0 'already loaded'
+out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "second start kept the group" 0 '^239\.10\.0\.1$'
+out=$("$MULTIS_ADMIN" -A -m 239.10.0.2 -j 10.0.2.1 2>&1); rc=$?; t "multis_admin adds a group" 0
+svc multis restart; t "multis restart -> 0, 2 groups restored" 0 'multicast groups: 2\)'
+out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "restart restored both groups into the kernel" 0 '^239\.10\.0\.2$'
+svc multis reload;  t "multis reload -> 0" 0
+svc multis stop;    t "multis stop -> 0" 0 stopped
+out=$(lsmod); rc=0
+if grep -q '^rust_mcast_server ' <<<"$out"; then no "rust_mcast_server unloaded by stop"; else ok "rust_mcast_server unloaded by stop"; fi
+svc multis status;  t "multis status after stop -> 3" 3 'saved in .*: 2\)'
+echo "not a module" >"$work/bogus.ko"
+out=$(MULTIS_MODULE=$work/bogus.ko sh init.d/multis start 2>&1); rc=$?
+t "multis start with a bad .ko -> 1 with insmod's reason" 1 'could not load .*(Invalid|format|ERROR)'
+
+# Receiving side.
+svc multic start;   t "multic first start imports the old startup config" 0 "imported"
+out=$("$MULTIC_ADMIN" -L 2>&1); rc=$?; t "the kernel has the imported entry" 0 'Server IP: +10\.0\.1\.10'
+svc multic status;  t "multic status running -> 0, 1 entry" 0 'loaded, server entries: 1\)'
+svc multic start;   t "multic second start -> 0" 0 'already loaded'
+svc multic stop;    t "multic stop -> 0" 0 stopped
+svc multic status;  t "multic status after stop -> 3" 3
+
+rm -rf "$work"
