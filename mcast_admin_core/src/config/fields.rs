@@ -1,0 +1,111 @@
+//! Reading the old schema's JSON values with messages that say where a
+//! problem is (`multi_group_array[2].group_ip: ...`).
+
+use crate::parse;
+use mcast_shared::addr::Ipv4;
+use serde_json::{Map, Value};
+
+/// Parses `text` and returns its top-level array under `key`; a file
+/// without the key (the old tool wrote `{}` after a clear) holds nothing.
+pub fn top_array(text: &str, key: &str) -> Result<Vec<Value>, String> {
+    let root: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(mut root) = root else {
+        return Err("the top level is not a JSON object".into());
+    };
+    match root.remove(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(format!("{key} is not an array")),
+    }
+}
+
+/// One element of the top-level array, which must be an object.
+pub struct Element<'a> {
+    /// `array[index]`, for messages.
+    pub place: String,
+    fields: &'a Map<String, Value>,
+}
+
+impl<'a> Element<'a> {
+    /// Element `index` of the array named `array`.
+    pub fn new(array: &str, index: usize, value: &'a Value) -> Result<Self, String> {
+        let place = format!("{array}[{index}]");
+        match value {
+            Value::Object(fields) => Ok(Element { place, fields }),
+            _ => Err(format!("{place} is not an object")),
+        }
+    }
+
+    /// The field `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.fields.get(key)
+    }
+
+    /// A message about field `key`.
+    pub fn problem(&self, key: &str, what: impl std::fmt::Display) -> String {
+        format!("{}.{key}: {what}", self.place)
+    }
+
+    /// The required field `key`.
+    pub fn required(&self, key: &str) -> Result<&'a Value, String> {
+        self.get(key)
+            .ok_or_else(|| format!("{}: {key} is missing", self.place))
+    }
+
+    /// The required address field `key`.
+    pub fn address(&self, key: &str) -> Result<Ipv4, String> {
+        address_value(self.required(key)?).map_err(|what| self.problem(key, what))
+    }
+}
+
+/// A JSON string holding a strict dotted quad.
+pub fn address_value(value: &Value) -> Result<Ipv4, String> {
+    match value {
+        Value::String(text) => parse::address(text).map_err(|e| e.to_string()),
+        other => Err(format!("{other} is not an address string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_shapes() {
+        assert_eq!(top_array("{}", "a").unwrap(), Vec::<Value>::new());
+        assert_eq!(top_array("{\"a\":[1]}", "a").unwrap().len(), 1);
+        assert_eq!(
+            top_array("[]", "a").unwrap_err(),
+            "the top level is not a JSON object"
+        );
+        assert_eq!(
+            top_array("{\"a\":{}}", "a").unwrap_err(),
+            "a is not an array"
+        );
+        assert!(top_array("{", "a")
+            .unwrap_err()
+            .starts_with("not valid JSON: "));
+        assert!(top_array("", "a")
+            .unwrap_err()
+            .starts_with("not valid JSON: "));
+    }
+
+    #[test]
+    fn element_messages() {
+        let v: Value = serde_json::from_str("{\"ip\":\"1.2.3\",\"n\":5}").unwrap();
+        let e = Element::new("arr", 3, &v).unwrap();
+        assert_eq!(
+            e.address("ip").unwrap_err(),
+            "arr[3].ip: 1.2.3: not an IPv4 address"
+        );
+        assert_eq!(
+            e.address("n").unwrap_err(),
+            "arr[3].n: 5 is not an address string"
+        );
+        assert_eq!(e.address("x").unwrap_err(), "arr[3]: x is missing");
+        assert_eq!(
+            Element::new("arr", 0, &Value::Null).err().unwrap(),
+            "arr[0] is not an object"
+        );
+    }
+}

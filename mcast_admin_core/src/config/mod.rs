@@ -1,0 +1,12 @@
+//! The configuration files: the old tool's JSON schema, written in its
+//! json-c layout, replaced atomically under a lock.
+
+pub mod client;
+mod fields;
+pub mod json_c;
+pub mod server;
+pub mod store;
+
+pub use client::{ClientConfig, ClientEntry};
+pub use server::{GroupConfig, ServerConfig};
+pub use store::{ConfigFile, Locked};

@@ -1,0 +1,251 @@
+//! The server's configuration file, in the old tool's schema:
+//! `{"multi_group_array":[{"group_ip":"G","member_array":["M",...]}]}`.
+
+use super::fields::{address_value, top_array, Element};
+use super::json_c::Json;
+use mcast_shared::addr::Ipv4;
+use mcast_shared::error::ConfigError;
+use mcast_shared::rules;
+use serde_json::Value;
+
+const ARRAY: &str = "multi_group_array";
+
+/// One group and its members, in the order they were added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// The group address.
+    pub group: Ipv4,
+    /// Its members, without duplicates.
+    pub members: Vec<Ipv4>,
+}
+
+/// Every configured group, in the order they were created.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The groups, each address once.
+    pub groups: Vec<GroupConfig>,
+}
+
+impl ServerConfig {
+    /// Reads and checks a file's text. Every address must be valid; a
+    /// group listed twice (the old generator script could write that) is
+    /// merged, as the old replay did; duplicate members are dropped.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut config = ServerConfig::default();
+        for (i, item) in top_array(text, ARRAY)?.iter().enumerate() {
+            let element = Element::new(ARRAY, i, item)?;
+            let group = element.address("group_ip")?;
+            rules::check_group(group).map_err(|e| element.problem("group_ip", e))?;
+            let members = match element.get("member_array") {
+                None => Vec::new(),
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(j, m)| {
+                        let place = format!("member_array[{j}]");
+                        let member = address_value(m).map_err(|e| element.problem(&place, e))?;
+                        rules::check_member(member).map_err(|e| element.problem(&place, e))?;
+                        Ok(member)
+                    })
+                    .collect::<Result<Vec<_>, String>>()?,
+                Some(_) => return Err(element.problem("member_array", "not an array")),
+            };
+            config.add_members(group, &members);
+        }
+        Ok(config)
+    }
+
+    /// The file's text in the json-c layout of the old tool.
+    pub fn to_json_c(&self) -> String {
+        let groups = self.groups.iter().map(|g| {
+            let members = g.members.iter().map(|m| Json::Str(m.to_string())).collect();
+            Json::Object(vec![
+                ("group_ip", Json::Str(g.group.to_string())),
+                ("member_array", Json::Array(members)),
+            ])
+        });
+        Json::Object(vec![(ARRAY, Json::Array(groups.collect()))]).to_pretty()
+    }
+
+    /// The configured group `group`.
+    pub fn find(&self, group: Ipv4) -> Option<&GroupConfig> {
+        self.groups.iter().find(|g| g.group == group)
+    }
+
+    /// Creates `group` if absent and appends the `members` it lacks.
+    /// Returns whether anything changed.
+    pub fn add_members(&mut self, group: Ipv4, members: &[Ipv4]) -> bool {
+        match self.groups.iter_mut().find(|g| g.group == group) {
+            Some(g) => {
+                let added: Vec<Ipv4> = rules::new_members(&g.members, members).collect();
+                g.members.extend_from_slice(&added);
+                !added.is_empty()
+            }
+            None => {
+                let members = rules::new_members(&[], members).collect();
+                self.groups.push(GroupConfig { group, members });
+                true
+            }
+        }
+    }
+
+    /// Removes `members` from `group` (unknown ones are ignored). Returns
+    /// whether anything changed.
+    pub fn remove_members(&mut self, group: Ipv4, members: &[Ipv4]) -> bool {
+        let Some(g) = self.groups.iter_mut().find(|g| g.group == group) else {
+            return false;
+        };
+        let before = g.members.len();
+        g.members = rules::remaining_members(&g.members, members).collect();
+        g.members.len() != before
+    }
+
+    /// Deletes `group`. Returns whether it was there.
+    pub fn remove_group(&mut self, group: Ipv4) -> bool {
+        let before = self.groups.len();
+        self.groups.retain(|g| g.group != group);
+        self.groups.len() != before
+    }
+
+    /// Checks that adding `members` to `group` keeps within the limits.
+    pub fn check_add(
+        &self,
+        group: Ipv4,
+        members: &[Ipv4],
+        max_groups: u32,
+        max_members: u32,
+    ) -> Result<(), ConfigError> {
+        let existing = match self.find(group) {
+            Some(g) => &g.members[..],
+            None if self.groups.len() >= max_groups as usize => {
+                return Err(ConfigError::TooManyGroups { limit: max_groups });
+            }
+            None => &[],
+        };
+        rules::check_join(group, existing, members, max_members).map(drop)
+    }
+
+    /// Checks that the whole configuration keeps within the limits.
+    pub fn check_limits(&self, max_groups: u32, max_members: u32) -> Result<(), ConfigError> {
+        if self.groups.len() > max_groups as usize {
+            return Err(ConfigError::TooManyGroups { limit: max_groups });
+        }
+        for g in &self.groups {
+            rules::check_join(g.group, &[], &g.members, max_members)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: Ipv4 = Ipv4([239, 10, 0, 1]);
+    const A: Ipv4 = Ipv4([10, 0, 1, 11]);
+    const B: Ipv4 = Ipv4([10, 0, 1, 12]);
+
+    #[test]
+    fn round_trip_in_the_old_layout() {
+        let text = "{\n  \"multi_group_array\":[\n    {\n      \"group_ip\":\"239.10.0.1\",\n      \"member_array\":[\n        \"10.0.1.11\",\n        \"10.0.1.12\"\n      ]\n    }\n  ]\n}";
+        let config = ServerConfig::parse(text).unwrap();
+        assert_eq!(
+            config.groups,
+            [GroupConfig {
+                group: G,
+                members: vec![A, B]
+            }]
+        );
+        assert_eq!(config.to_json_c(), text);
+    }
+
+    #[test]
+    fn empty_forms() {
+        assert_eq!(ServerConfig::parse("{}").unwrap(), ServerConfig::default());
+        assert_eq!(
+            ServerConfig::parse("{\n}").unwrap(),
+            ServerConfig::default()
+        );
+        assert_eq!(
+            ServerConfig::default().to_json_c(),
+            "{\n  \"multi_group_array\":[\n  ]\n}"
+        );
+        let no_members =
+            ServerConfig::parse(r#"{"multi_group_array":[{"group_ip":"239.10.0.1"}]}"#).unwrap();
+        assert_eq!(
+            no_members.groups,
+            [GroupConfig {
+                group: G,
+                members: vec![]
+            }]
+        );
+    }
+
+    #[test]
+    fn duplicates_merge() {
+        let text = r#"{"multi_group_array": [
+            {"group_ip": "239.10.0.1", "member_array": ["10.0.1.11", "10.0.1.11"]},
+            {"group_ip": "239.10.0.1", "member_array": ["10.0.1.12", "10.0.1.11"]}]}"#;
+        assert_eq!(
+            ServerConfig::parse(text).unwrap().groups,
+            [GroupConfig {
+                group: G,
+                members: vec![A, B]
+            }]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cases = [
+            (r#"{"multi_group_array":[{"group_ip":"10.0.0.1"}]}"#, "multi_group_array[0].group_ip: 10.0.0.1: a group must be a multicast address or 255.255.255.255"),
+            (r#"{"multi_group_array":[{"member_array":[]}]}"#, "multi_group_array[0]: group_ip is missing"),
+            (r#"{"multi_group_array":[{"group_ip":"239.1.1.1","member_array":["10.0.0.1","239.1.1.2"]}]}"#, "multi_group_array[0].member_array[1]: 239.1.1.2: a member must be a unicast host address"),
+            (r#"{"multi_group_array":[{"group_ip":"239.1.1.1","member_array":["10.0.0.256"]}]}"#, "multi_group_array[0].member_array[0]: 10.0.0.256: not an IPv4 address"),
+            (r#"{"multi_group_array":[{"group_ip":"239.1.1.1","member_array":"10.0.0.1"}]}"#, "multi_group_array[0].member_array: not an array"),
+            (r#"{"multi_group_array":[7]}"#, "multi_group_array[0] is not an object"),
+        ];
+        for (text, message) in cases {
+            assert_eq!(ServerConfig::parse(text).unwrap_err(), message);
+        }
+    }
+
+    #[test]
+    fn edits_report_changes() {
+        let mut c = ServerConfig::default();
+        assert!(c.add_members(G, &[]));
+        assert!(!c.add_members(G, &[]));
+        assert!(c.add_members(G, &[A, B, A]));
+        assert!(!c.add_members(G, &[B]));
+        assert!(c.remove_members(G, &[A, Ipv4([10, 9, 9, 9])]));
+        assert!(!c.remove_members(G, &[A]));
+        assert_eq!(c.find(G).unwrap().members, [B]);
+        assert!(c.remove_group(G));
+        assert!(!c.remove_group(G));
+    }
+
+    #[test]
+    fn limits() {
+        let mut c = ServerConfig::default();
+        c.add_members(G, &[A]);
+        assert_eq!(
+            c.check_add(Ipv4([239, 0, 0, 2]), &[], 1, 1),
+            Err(ConfigError::TooManyGroups { limit: 1 })
+        );
+        assert!(c.check_add(G, &[A], 1, 1).is_ok());
+        assert_eq!(
+            c.check_add(G, &[B], 1, 1),
+            Err(ConfigError::TooManyMembers {
+                group: G,
+                current: 1,
+                requested: 1,
+                limit: 1
+            })
+        );
+        assert!(c.check_limits(1, 1).is_ok());
+        assert_eq!(
+            c.check_limits(0, 1),
+            Err(ConfigError::TooManyGroups { limit: 0 })
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! In-memory modules for tests. They apply the rules of `mcast_shared`
+//! as the real modules do and answer errors the way the generic netlink
+//! code surfaces them (errno plus the extended-ack text), so command flows
+//! can be tested without a kernel.
+
+use super::{
+    ClientKernel, ClientStats, EntryInfo, GroupInfo, ServerKernel, ServerStats, Traffic,
+    MEMBERS_PER_REQUEST,
+};
+use crate::config::ClientEntry;
+use crate::error::{Error, Result};
+use crate::side::{Side, CLIENT, SERVER};
+use mcast_shared::addr::Ipv4;
+use mcast_shared::error::{errno, ConfigError};
+use mcast_shared::genl::{client, limits, server};
+use mcast_shared::rules;
+
+/// What every fake checks before a request.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    /// The module is loaded (else: not loaded).
+    pub loaded: bool,
+    /// The caller has CAP_NET_ADMIN (else: EPERM on changes).
+    pub privileged: bool,
+    /// Every request received, in order, as `COMMAND args` text.
+    pub log: Vec<String>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            loaded: true,
+            privileged: true,
+            log: Vec::new(),
+        }
+    }
+}
+
+impl Gate {
+    fn enter(&mut self, side: &Side, change: bool, request: String) -> Result<()> {
+        if !self.loaded {
+            return Err(Error::NotLoaded {
+                module: side.module,
+                service: side.service,
+            });
+        }
+        if change && !self.privileged {
+            return Err(Error::Kernel {
+                errno: errno::EPERM,
+                message: None,
+                change,
+            });
+        }
+        self.log.push(request);
+        Ok(())
+    }
+}
+
+fn refuse<T>(e: ConfigError, change: bool) -> Result<T> {
+    Err(Error::from_kernel(e, change))
+}
+
+fn list(members: &[Ipv4]) -> String {
+    members
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One group of the fake server module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeGroup {
+    /// The group address.
+    pub group: Ipv4,
+    /// Members in stored order.
+    pub members: Vec<Ipv4>,
+    /// Its counters.
+    pub tx: Traffic,
+}
+
+/// An in-memory `rust_mcast_server`.
+#[derive(Clone, Debug)]
+pub struct FakeServer {
+    /// Load state, privilege and request log.
+    pub gate: Gate,
+    /// The group table, in creation order.
+    pub groups: Vec<FakeGroup>,
+    /// Global counters.
+    pub counters: [u64; server::COUNTERS.len()],
+    /// The module's group limit.
+    pub max_groups: u32,
+    /// The module's member limit.
+    pub max_members: u32,
+}
+
+impl Default for FakeServer {
+    fn default() -> Self {
+        FakeServer {
+            gate: Gate::default(),
+            groups: Vec::new(),
+            counters: [0; server::COUNTERS.len()],
+            max_groups: limits::DEFAULT_MAX_GROUPS,
+            max_members: limits::DEFAULT_MAX_MEMBERS,
+        }
+    }
+}
+
+impl FakeServer {
+    fn check_request(group: Ipv4, members: &[Ipv4]) -> Result<()> {
+        if members.len() > MEMBERS_PER_REQUEST {
+            return refuse(ConfigError::MalformedAttribute("MEMBERS"), true);
+        }
+        rules::check_group(group).or_else(|e| refuse(e, true))
+    }
+
+    fn position(&self, group: Ipv4) -> Option<usize> {
+        self.groups.iter().position(|g| g.group == group)
+    }
+
+    fn find(&self, group: Ipv4, change: bool) -> Result<&FakeGroup> {
+        match self.position(group) {
+            Some(i) => Ok(&self.groups[i]),
+            None => refuse(ConfigError::NoSuchGroup(group), change),
+        }
+    }
+
+    fn join_or_create(&mut self, group: Ipv4, members: &[Ipv4], create: bool) -> Result<()> {
+        Self::check_request(group, members)?;
+        let i = match self.position(group) {
+            Some(i) => i,
+            None if !create => return refuse(ConfigError::NoSuchGroup(group), true),
+            None if self.groups.len() >= self.max_groups as usize => {
+                return refuse(
+                    ConfigError::TooManyGroups {
+                        limit: self.max_groups,
+                    },
+                    true,
+                );
+            }
+            None => {
+                rules::check_join(group, &[], members, self.max_members)
+                    .or_else(|e| refuse(e, true))?;
+                self.groups.push(FakeGroup {
+                    group,
+                    members: Vec::new(),
+                    tx: Traffic::default(),
+                });
+                self.groups.len() - 1
+            }
+        };
+        let g = &mut self.groups[i];
+        rules::check_join(group, &g.members, members, self.max_members)
+            .or_else(|e| refuse(e, true))?;
+        let added: Vec<Ipv4> = rules::new_members(&g.members, members).collect();
+        g.members.extend(added);
+        Ok(())
+    }
+
+    fn group_info(g: &FakeGroup) -> GroupInfo {
+        GroupInfo {
+            group: g.group,
+            member_count: g.members.len() as u32,
+            tx: g.tx,
+        }
+    }
+}
+
+impl ServerKernel for FakeServer {
+    fn add_group(&mut self, group: Ipv4, members: &[Ipv4]) -> Result<()> {
+        self.gate.enter(
+            &SERVER,
+            true,
+            format!("ADD_GROUP {group} [{}]", list(members)),
+        )?;
+        self.join_or_create(group, members, true)
+    }
+
+    fn join(&mut self, group: Ipv4, members: &[Ipv4]) -> Result<()> {
+        self.gate
+            .enter(&SERVER, true, format!("JOIN {group} [{}]", list(members)))?;
+        self.join_or_create(group, members, false)
+    }
+
+    fn quit(&mut self, group: Ipv4, members: &[Ipv4]) -> Result<()> {
+        self.gate
+            .enter(&SERVER, true, format!("QUIT {group} [{}]", list(members)))?;
+        Self::check_request(group, members)?;
+        let i = self
+            .position(group)
+            .map_or_else(|| refuse(ConfigError::NoSuchGroup(group), true), Ok)?;
+        let g = &mut self.groups[i];
+        g.members = rules::remaining_members(&g.members, members).collect();
+        Ok(())
+    }
+
+    fn del_group(&mut self, group: Ipv4) -> Result<()> {
+        self.gate
+            .enter(&SERVER, true, format!("DEL_GROUP {group}"))?;
+        rules::check_group(group).or_else(|e| refuse(e, true))?;
+        let i = self
+            .position(group)
+            .map_or_else(|| refuse(ConfigError::NoSuchGroup(group), true), Ok)?;
+        self.groups.remove(i);
+        Ok(())
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.gate.enter(&SERVER, true, "CLEAR".into())?;
+        self.groups.clear();
+        Ok(())
+    }
+
+    fn groups(&mut self) -> Result<Vec<GroupInfo>> {
+        self.gate.enter(&SERVER, false, "GET_GROUPS".into())?;
+        Ok(self.groups.iter().map(Self::group_info).collect())
+    }
+
+    fn members(&mut self, group: Ipv4) -> Result<Vec<Ipv4>> {
+        self.gate
+            .enter(&SERVER, false, format!("GET_MEMBERS {group}"))?;
+        Ok(self.find(group, false)?.members.clone())
+    }
+
+    fn stats(&mut self) -> Result<ServerStats> {
+        self.gate.enter(&SERVER, false, "GET_STATS".into())?;
+        Ok(ServerStats {
+            counters: self.counters,
+            max_groups: self.max_groups,
+            max_members: self.max_members,
+        })
+    }
+
+    fn group_stats(&mut self, group: Ipv4) -> Result<GroupInfo> {
+        self.gate
+            .enter(&SERVER, false, format!("GET_STATS {group}"))?;
+        self.find(group, false).map(Self::group_info)
+    }
+}
+
+/// An in-memory `rust_mcast_client`.
+#[derive(Clone, Debug)]
+pub struct FakeClient {
+    /// Load state, privilege and request log.
+    pub gate: Gate,
+    /// The entries, in creation order, with their counters.
+    pub entries: Vec<EntryInfo>,
+    /// Global counters.
+    pub counters: [u64; client::COUNTERS.len()],
+    /// The module's entry limit.
+    pub max_entries: u32,
+}
+
+impl Default for FakeClient {
+    fn default() -> Self {
+        FakeClient {
+            gate: Gate::default(),
+            entries: Vec::new(),
+            counters: [0; client::COUNTERS.len()],
+            max_entries: limits::DEFAULT_MAX_ENTRIES,
+        }
+    }
+}
+
+impl FakeClient {
+    fn position(&self, server: Ipv4, port: u16) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.entry.server == server && e.entry.port == port)
+    }
+}
+
+impl ClientKernel for FakeClient {
+    fn add_entry(&mut self, entry: &ClientEntry) -> Result<()> {
+        let ClientEntry {
+            server,
+            port,
+            group,
+            ..
+        } = *entry;
+        self.gate.enter(
+            &CLIENT,
+            true,
+            format!("ADD_ENTRY {server} {port} {group} flags={}", entry.flags()),
+        )?;
+        rules::check_client_entry(server, group, entry.flags()).or_else(|e| refuse(e, true))?;
+        match self.position(server, port) {
+            Some(i) if self.entries[i].entry == *entry => refuse(
+                ConfigError::EntryExists {
+                    sender: server,
+                    port,
+                    group,
+                },
+                true,
+            ),
+            // An update keeps the entry's counters.
+            Some(i) => {
+                self.entries[i].entry = *entry;
+                Ok(())
+            }
+            None if self.entries.len() >= self.max_entries as usize => refuse(
+                ConfigError::TooManyEntries {
+                    limit: self.max_entries,
+                },
+                true,
+            ),
+            None => {
+                self.entries.push(EntryInfo {
+                    entry: *entry,
+                    rx: Traffic::default(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    fn del_entry(&mut self, server: Ipv4, port: u16) -> Result<()> {
+        self.gate
+            .enter(&CLIENT, true, format!("DEL_ENTRY {server} {port}"))?;
+        let i = self.position(server, port).map_or_else(
+            || {
+                refuse(
+                    ConfigError::NoSuchEntry {
+                        sender: server,
+                        port,
+                    },
+                    true,
+                )
+            },
+            Ok,
+        )?;
+        self.entries.remove(i);
+        Ok(())
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.gate.enter(&CLIENT, true, "CLEAR".into())?;
+        self.entries.clear();
+        Ok(())
+    }
+
+    fn entries(&mut self) -> Result<Vec<EntryInfo>> {
+        self.gate.enter(&CLIENT, false, "GET_ENTRIES".into())?;
+        Ok(self.entries.clone())
+    }
+
+    fn stats(&mut self) -> Result<ClientStats> {
+        self.gate.enter(&CLIENT, false, "GET_STATS".into())?;
+        Ok(ClientStats {
+            counters: self.counters,
+            max_entries: self.max_entries,
+        })
+    }
+
+    fn entry_stats(&mut self, server: Ipv4, port: u16) -> Result<EntryInfo> {
+        self.gate
+            .enter(&CLIENT, false, format!("GET_STATS {server} {port}"))?;
+        match self.position(server, port) {
+            Some(i) => Ok(self.entries[i]),
+            None => refuse(
+                ConfigError::NoSuchEntry {
+                    sender: server,
+                    port,
+                },
+                false,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: Ipv4 = Ipv4([239, 1, 1, 1]);
+    const A: Ipv4 = Ipv4([10, 0, 0, 1]);
+
+    #[test]
+    fn server_rules() {
+        let mut k = FakeServer {
+            max_groups: 1,
+            max_members: 2,
+            ..FakeServer::default()
+        };
+        k.add_group(G, &[A, A]).unwrap();
+        k.add_group(G, &[A]).unwrap();
+        assert_eq!(k.members(G).unwrap(), [A]);
+        let e = k.add_group(Ipv4([239, 1, 1, 2]), &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "already 1 groups, the limit (module parameter max_groups)"
+        );
+        let e = k
+            .join(G, &[Ipv4([10, 0, 0, 2]), Ipv4([10, 0, 0, 3])])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "group 239.1.1.1: 1 + 2 members would pass the limit 2"
+        );
+        k.quit(G, &[A]).unwrap();
+        assert_eq!(k.groups().unwrap()[0].member_count, 0);
+        k.del_group(G).unwrap();
+        assert_eq!(
+            k.del_group(G).unwrap_err().to_string(),
+            "239.1.1.1: not a configured group"
+        );
+        assert_eq!(k.members(G).unwrap_err().exit_status(), 233);
+    }
+
+    #[test]
+    fn gate() {
+        let mut k = FakeServer::default();
+        k.gate.privileged = false;
+        assert!(k.groups().is_ok());
+        let e = k.clear().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "permission denied: changing the configuration needs CAP_NET_ADMIN"
+        );
+        k.gate.loaded = false;
+        assert_eq!(
+            k.groups().unwrap_err().to_string(),
+            "rust_mcast_server is not loaded: run `service multis start`"
+        );
+        assert_eq!(k.gate.log, ["GET_GROUPS"]);
+    }
+
+    #[test]
+    fn client_rules() {
+        let mut k = FakeClient::default();
+        let e = ClientEntry {
+            server: A,
+            port: 5000,
+            group: G,
+            allow_link_local: false,
+        };
+        k.add_entry(&e).unwrap();
+        assert_eq!(
+            k.add_entry(&e).unwrap_err().to_string(),
+            "sender 10.0.0.1 port 5000 already maps to 239.1.1.1"
+        );
+        k.entries[0].rx.packets = 7;
+        let moved = ClientEntry {
+            group: Ipv4([239, 1, 1, 2]),
+            ..e
+        };
+        k.add_entry(&moved).unwrap();
+        assert_eq!(
+            k.entry_stats(A, 5000).unwrap(),
+            EntryInfo {
+                entry: moved,
+                rx: Traffic {
+                    packets: 7,
+                    bytes: 0
+                }
+            }
+        );
+        let vrrp = ClientEntry {
+            group: Ipv4::VRRP_GROUP,
+            port: 0,
+            ..e
+        };
+        assert_eq!(k.add_entry(&vrrp).unwrap_err().exit_status(), 235);
+        k.del_entry(A, 5000).unwrap();
+        assert_eq!(
+            k.del_entry(A, 5000).unwrap_err().to_string(),
+            "no entry for sender 10.0.0.1 port 5000"
+        );
+    }
+}

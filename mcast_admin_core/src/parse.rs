@@ -1,0 +1,140 @@
+//! Command-line values: addresses, address lists and ports, checked with
+//! the same rules the kernel applies.
+
+use crate::error::{Error, Result};
+use mcast_shared::addr::Ipv4;
+use mcast_shared::rules;
+use std::collections::HashSet;
+
+/// A strict dotted quad (what `inet_pton` accepts).
+pub fn address(text: &str) -> Result<Ipv4> {
+    Ipv4::parse(text).ok_or_else(|| Error::BadAddress(text.to_string()))
+}
+
+/// A group: multicast or 255.255.255.255.
+pub fn group(text: &str) -> Result<Ipv4> {
+    let group = address(text)?;
+    rules::check_group(group)?;
+    Ok(group)
+}
+
+/// A comma-separated list of members, each a unicast host address.
+/// Duplicates are dropped (first occurrence kept), as the old tool did.
+pub fn members(text: &str) -> Result<Vec<Ipv4>> {
+    let mut out: Vec<Ipv4> = Vec::new();
+    let mut seen = HashSet::new();
+    for item in text.split(',') {
+        if item.is_empty() {
+            return Err(Error::Usage(format!(
+                "empty item in the address list '{text}'"
+            )));
+        }
+        let member = address(item)?;
+        rules::check_member(member)?;
+        if seen.insert(member) {
+            out.push(member);
+        }
+    }
+    Ok(out)
+}
+
+/// A UDP port in decimal; 0 means any port. Leading zeros are decimal too
+/// (the old tool read `010` as octal 8 and `08` as 0).
+pub fn port(text: &str) -> Result<u16> {
+    let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let value = digits_only
+        .then(|| text.trim_start_matches('0'))
+        .and_then(|t| match t {
+            "" => Some(0),
+            t if t.len() <= 5 => t.parse::<u16>().ok(),
+            _ => None,
+        });
+    value.ok_or_else(|| Error::BadPort(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcast_shared::error::ConfigError;
+
+    #[test]
+    fn addresses_are_strict() {
+        assert_eq!(address("10.0.0.1").unwrap(), Ipv4([10, 0, 0, 1]));
+        assert_eq!(
+            address("10.0.0.300").unwrap_err().to_string(),
+            "10.0.0.300: not an IPv4 address"
+        );
+        assert_eq!(
+            address("").unwrap_err().to_string(),
+            "'': not an IPv4 address"
+        );
+    }
+
+    #[test]
+    fn groups_are_multicast_or_broadcast() {
+        assert!(group("239.1.1.1").is_ok());
+        assert!(group("255.255.255.255").is_ok());
+        assert_eq!(
+            group("10.0.0.1").unwrap_err().to_string(),
+            "10.0.0.1: a group must be a multicast address or 255.255.255.255"
+        );
+    }
+
+    #[test]
+    fn member_lists() {
+        let a = Ipv4([10, 0, 0, 1]);
+        let b = Ipv4([10, 0, 0, 2]);
+        assert_eq!(members("10.0.0.1,10.0.0.2,10.0.0.1").unwrap(), [a, b]);
+        assert_eq!(
+            members("10.0.0.1,,10.0.0.2").unwrap_err().to_string(),
+            "empty item in the address list '10.0.0.1,,10.0.0.2'"
+        );
+        assert_eq!(
+            members("10.0.0.1,").unwrap_err().to_string(),
+            "empty item in the address list '10.0.0.1,'"
+        );
+        assert_eq!(
+            members("").unwrap_err().to_string(),
+            "empty item in the address list ''"
+        );
+        assert_eq!(
+            members("10.0.0.1,1.2.3").unwrap_err().to_string(),
+            "1.2.3: not an IPv4 address"
+        );
+        let e = members("10.0.0.1,239.1.1.2").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "239.1.1.2: a member must be a unicast host address"
+        );
+        assert!(matches!(e, Error::Rule(ConfigError::MemberNotUnicast(_))));
+        for bad in ["0.0.0.0", "255.255.255.255", "127.0.0.1", "240.0.0.1"] {
+            assert!(members(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ports_are_decimal() {
+        assert_eq!(port("08").unwrap(), 8);
+        assert_eq!(port("010").unwrap(), 10);
+        assert_eq!(port("0").unwrap(), 0);
+        assert_eq!(port("000").unwrap(), 0);
+        assert_eq!(port("65535").unwrap(), 65535);
+        assert_eq!(port("0000065535").unwrap(), 65535);
+        for bad in [
+            "",
+            "65536",
+            "-1",
+            "+1",
+            "0x10",
+            " 1",
+            "1 ",
+            "99999999999999999999",
+        ] {
+            assert!(matches!(port(bad), Err(Error::BadPort(_))), "{bad}");
+        }
+        assert_eq!(
+            port("65536").unwrap_err().to_string(),
+            "65536: not a port (a decimal number from 0 to 65535)"
+        );
+    }
+}

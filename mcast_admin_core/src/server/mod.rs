@@ -1,0 +1,207 @@
+//! `multis_admin`: from the parsed command line to a checked command, and
+//! from there to the kernel, the configuration file and the output.
+
+mod run;
+#[cfg(test)]
+mod tests;
+
+pub use run::execute;
+
+use crate::config::ConfigFile;
+use crate::error::{report, Result};
+use crate::netlink::NeliServer;
+use crate::{parse, usage};
+use mcast_shared::addr::Ipv4;
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The command line as given, before any check (the binary's clap
+/// definition fills it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// `-A/--add`
+    pub add: bool,
+    /// `-D/--delete`
+    pub delete: bool,
+    /// `-C/--clear`
+    pub clear: bool,
+    /// `-P/--stats`
+    pub stats: bool,
+    /// `-L/--list`
+    pub list: bool,
+    /// `-S/--show`
+    pub show: bool,
+    /// `-R/--restore`
+    pub restore: bool,
+    /// `--import FILE`
+    pub import: Option<PathBuf>,
+    /// `-m/--multiip GROUP`
+    pub group: Option<String>,
+    /// `-j/--join IP,...`
+    pub join: Option<String>,
+    /// `-q/--quit IP,...`
+    pub quit: Option<String>,
+    /// `--json`
+    pub json: bool,
+}
+
+/// What `-A` does to the members.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Members {
+    /// Nothing: only make sure the group exists.
+    Keep,
+    /// Add these (`-j`).
+    Join(Vec<Ipv4>),
+    /// Remove these (`-q`).
+    Quit(Vec<Ipv4>),
+}
+
+/// A checked `multis_admin` command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerCommand {
+    /// Reads the module, prints, touches no file.
+    Query(Query),
+    /// Changes the module, then the file.
+    Change(Change),
+    /// `--import FILE`: adopt an old tool's file as the configuration.
+    Import(PathBuf),
+}
+
+/// A query of the module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// `-P [-m G] [--json]`
+    Stats {
+        /// One group, or the global counters.
+        group: Option<Ipv4>,
+        /// JSON output.
+        json: bool,
+    },
+    /// `-L -m G [--json]`
+    List {
+        /// The group.
+        group: Ipv4,
+        /// JSON output.
+        json: bool,
+    },
+    /// `-S [--json]`
+    Show {
+        /// JSON output.
+        json: bool,
+    },
+}
+
+/// A change of the module (and, except for a restore, of the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `-A -m G [-j L | -q L]`
+    Add {
+        /// The group.
+        group: Ipv4,
+        /// The member change.
+        members: Members,
+    },
+    /// `-D -m G`
+    Delete(Ipv4),
+    /// `-C`
+    Clear,
+    /// `-R`: apply the configuration file to the kernel.
+    Restore,
+}
+
+const ADD: &str = "-A/--add";
+const DELETE: &str = "-D/--delete";
+const CLEAR: &str = "-C/--clear";
+const STATS: &str = "-P/--stats";
+const LIST: &str = "-L/--list";
+const SHOW: &str = "-S/--show";
+const RESTORE: &str = "-R/--restore";
+const IMPORT: &str = "--import";
+
+/// Checks the combination and the values; touches nothing.
+pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {
+    let command = usage::one_command(
+        &[
+            (ADD, o.add),
+            (DELETE, o.delete),
+            (CLEAR, o.clear),
+            (STATS, o.stats),
+            (LIST, o.list),
+            (SHOW, o.show),
+            (RESTORE, o.restore),
+            (IMPORT, o.import.is_some()),
+        ],
+        "-A, -D, -C, -P, -L, -S, -R or --import",
+    )?;
+    let group = ("-m/--multiip", o.group.is_some());
+    let join = ("-j/--join", o.join.is_some());
+    let quit = ("-q/--quit", o.quit.is_some());
+    usage::only_with(
+        ("--json", o.json),
+        command,
+        &[STATS, LIST, SHOW],
+        "-P, -L or -S",
+    )?;
+    let needs_group = || usage::require(command, &[group], "-m/--multiip GROUP");
+    let the_group = || parse::group(o.group.as_deref().unwrap_or_default());
+    match command {
+        ADD => {
+            needs_group()?;
+            if join.1 && quit.1 {
+                return Err(crate::error::Error::Usage(
+                    "-j/--join and -q/--quit cannot be combined".into(),
+                ));
+            }
+            let group = the_group()?;
+            let members = match (&o.join, &o.quit) {
+                (Some(list), _) => Members::Join(parse::members(list)?),
+                (_, Some(list)) => Members::Quit(parse::members(list)?),
+                _ => Members::Keep,
+            };
+            Ok(ServerCommand::Change(Change::Add { group, members }))
+        }
+        DELETE | LIST => {
+            needs_group()?;
+            usage::refuse(command, &[join, quit])?;
+            let group = the_group()?;
+            Ok(match command {
+                DELETE => ServerCommand::Change(Change::Delete(group)),
+                _ => ServerCommand::Query(Query::List {
+                    group,
+                    json: o.json,
+                }),
+            })
+        }
+        STATS => {
+            usage::refuse(command, &[join, quit])?;
+            let group = o.group.as_deref().map(parse::group).transpose()?;
+            Ok(ServerCommand::Query(Query::Stats {
+                group,
+                json: o.json,
+            }))
+        }
+        _ => {
+            usage::refuse(command, &[group, join, quit])?;
+            Ok(match command {
+                CLEAR => ServerCommand::Change(Change::Clear),
+                SHOW => ServerCommand::Query(Query::Show { json: o.json }),
+                RESTORE => ServerCommand::Change(Change::Restore),
+                _ => ServerCommand::Import(o.import.clone().unwrap_or_default()),
+            })
+        }
+    }
+}
+
+/// Runs `multis_admin` against the running module and the configuration
+/// file `config`; prints any error and returns the exit status.
+pub fn main(options: &ServerOptions, config: PathBuf) -> ExitCode {
+    report(resolve(options).and_then(|command| {
+        execute(
+            &command,
+            &mut NeliServer::default(),
+            &ConfigFile::new(config),
+            &mut io::stdout().lock(),
+        )
+    }))
+}

@@ -1,0 +1,585 @@
+//! `multis_admin` flows against the fake module and a temporary file.
+
+use super::*;
+use crate::error::{exit, Error};
+use crate::kernel::fake::FakeServer;
+use crate::kernel::{ServerKernel, MEMBERS_PER_REQUEST};
+use std::fs;
+
+const G: Ipv4 = Ipv4([239, 10, 0, 1]);
+const G2: Ipv4 = Ipv4([239, 10, 0, 7]);
+
+fn ip(text: &str) -> Ipv4 {
+    Ipv4::parse(text).unwrap()
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    file: ConfigFile,
+    kernel: FakeServer,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ConfigFile::new(dir.path().join("etc/multi_server.json"));
+        Env {
+            _dir: dir,
+            file,
+            kernel: FakeServer::default(),
+        }
+    }
+
+    fn run(&mut self, command: ServerCommand) -> Result<String> {
+        let mut out = Vec::new();
+        execute(&command, &mut self.kernel, &self.file, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    fn args(&mut self, options: ServerOptions) -> Result<String> {
+        self.run(resolve(&options)?)
+    }
+
+    fn text(&self) -> Option<String> {
+        fs::read_to_string(self.file.path()).ok()
+    }
+
+    fn write(&self, text: &str) {
+        fs::create_dir_all(self.file.path().parent().unwrap()).unwrap();
+        fs::write(self.file.path(), text).unwrap();
+    }
+}
+
+fn add(group: &str, join: Option<&str>, quit: Option<&str>) -> ServerOptions {
+    ServerOptions {
+        add: true,
+        group: Some(group.into()),
+        join: join.map(Into::into),
+        quit: quit.map(Into::into),
+        ..Default::default()
+    }
+}
+
+fn del(group: &str) -> ServerOptions {
+    ServerOptions {
+        delete: true,
+        group: Some(group.into()),
+        ..Default::default()
+    }
+}
+
+const TWO_MEMBERS: &str = "{\n  \"multi_group_array\":[\n    {\n      \"group_ip\":\"239.10.0.1\",\n      \"member_array\":[\n        \"10.0.1.11\",\n        \"10.0.1.12\"\n      ]\n    }\n  ]\n}";
+
+#[test]
+fn add_join_quit_delete_clear() {
+    let mut env = Env::new();
+    assert_eq!(
+        env.args(add(
+            "239.10.0.1",
+            Some("10.0.1.11,10.0.1.12,10.0.1.11"),
+            None
+        ))
+        .unwrap(),
+        ""
+    );
+    assert_eq!(env.text().unwrap(), TWO_MEMBERS);
+    assert_eq!(
+        env.kernel.members(G).unwrap(),
+        [ip("10.0.1.11"), ip("10.0.1.12")]
+    );
+
+    // Adding what is there changes nothing, and the file is not rewritten.
+    let before = fs::metadata(env.file.path()).unwrap().modified().unwrap();
+    env.args(add("239.10.0.1", Some("10.0.1.12"), None))
+        .unwrap();
+    assert_eq!(
+        fs::metadata(env.file.path()).unwrap().modified().unwrap(),
+        before
+    );
+
+    env.args(add("239.10.0.1", None, Some("10.0.1.11,10.9.9.9")))
+        .unwrap();
+    assert_eq!(env.kernel.members(G).unwrap(), [ip("10.0.1.12")]);
+    assert!(env
+        .text()
+        .unwrap()
+        .contains("\"member_array\":[\n        \"10.0.1.12\"\n      ]"));
+
+    env.args(add("239.10.0.7", None, None)).unwrap();
+    assert!(env
+        .text()
+        .unwrap()
+        .contains("\"group_ip\":\"239.10.0.7\",\n      \"member_array\":[\n      ]\n"));
+
+    env.args(del("239.10.0.1")).unwrap();
+    assert_eq!(env.kernel.groups.len(), 1);
+    assert!(!env.text().unwrap().contains("239.10.0.1"));
+
+    env.args(ServerOptions {
+        clear: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(env.kernel.groups.is_empty());
+    assert_eq!(env.text().unwrap(), "{\n  \"multi_group_array\":[\n  ]\n}");
+}
+
+#[test]
+fn queries_print_the_old_layouts_and_never_touch_the_file() {
+    let mut env = Env::new();
+    env.kernel
+        .add_group(G2, &[ip("10.0.1.11"), ip("10.0.1.12")])
+        .unwrap();
+    env.kernel
+        .add_group(G, &[ip("10.0.1.11"), ip("10.0.1.12")])
+        .unwrap();
+    env.kernel.counters[0] = 2048;
+    let show = env
+        .run(ServerCommand::Query(Query::Show { json: false }))
+        .unwrap();
+    assert_eq!(show, "Multicast Group IP: \n239.10.0.7\n239.10.0.1\n");
+    let list = env
+        .run(ServerCommand::Query(Query::List {
+            group: G,
+            json: false,
+        }))
+        .unwrap();
+    assert_eq!(
+        list,
+        "Multicast IP:  239.10.0.1\nVM IP List: 2\n    10.0.1.11\n    10.0.1.12\n"
+    );
+    let json = env
+        .run(ServerCommand::Query(Query::List {
+            group: G,
+            json: true,
+        }))
+        .unwrap();
+    assert_eq!(json, "{\"group_ip\":\"239.10.0.1\",\"member_count\":2,\"member_array\":[\"10.0.1.11\",\"10.0.1.12\"]}\n");
+    let stats = env
+        .run(ServerCommand::Query(Query::Stats {
+            group: None,
+            json: false,
+        }))
+        .unwrap();
+    assert!(stats.starts_with("tx packets                     :  2048\n"));
+    let one = env
+        .run(ServerCommand::Query(Query::Stats {
+            group: Some(G),
+            json: false,
+        }))
+        .unwrap();
+    assert_eq!(
+        one,
+        "tx packets                     :  0\ntx bytes                       :  0\n\n"
+    );
+    // Nothing was created: not the file, not its directory.
+    assert!(!env.file.path().parent().unwrap().exists());
+}
+
+#[test]
+fn unknown_groups() {
+    let mut env = Env::new();
+    for command in [
+        ServerCommand::Query(Query::List {
+            group: G,
+            json: false,
+        }),
+        ServerCommand::Query(Query::Stats {
+            group: Some(G),
+            json: true,
+        }),
+    ] {
+        let e = env.run(command).unwrap_err();
+        assert_eq!(e.to_string(), "239.10.0.1: not a configured group");
+        assert_eq!(e.exit_status(), exit::NOT_FOUND);
+    }
+    let e = env.args(del("239.10.0.1")).unwrap_err();
+    assert_eq!(
+        (e.to_string().as_str(), e.exit_status()),
+        ("239.10.0.1: not a configured group", 233)
+    );
+    let e = env
+        .args(add("239.10.0.1", None, Some("10.0.0.1")))
+        .unwrap_err();
+    assert_eq!(e.exit_status(), 233);
+    assert_eq!(env.text(), None);
+}
+
+#[test]
+fn delete_catches_up_with_a_module_that_lost_the_group() {
+    let mut env = Env::new();
+    env.write(TWO_MEMBERS);
+    env.args(del("239.10.0.1")).unwrap();
+    assert_eq!(env.text().unwrap(), "{\n  \"multi_group_array\":[\n  ]\n}");
+}
+
+#[test]
+fn a_refused_change_leaves_the_file() {
+    let mut env = Env::new();
+    env.write(TWO_MEMBERS);
+    env.kernel.gate.privileged = false;
+    let e = env
+        .args(add("239.10.0.7", Some("10.0.0.1"), None))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "permission denied: changing the configuration needs CAP_NET_ADMIN"
+    );
+    assert_eq!(e.exit_status(), exit::FAILURE);
+    assert_eq!(env.text().unwrap(), TWO_MEMBERS);
+
+    env.kernel.gate.loaded = false;
+    let e = env
+        .args(ServerOptions {
+            clear: true,
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "rust_mcast_server is not loaded: run `service multis start`"
+    );
+    assert_eq!(env.text().unwrap(), TWO_MEMBERS);
+}
+
+#[test]
+fn bad_input_touches_nothing() {
+    let mut env = Env::new();
+    let cases = [
+        (
+            add("10.0.0.1", None, None),
+            "10.0.0.1: a group must be a multicast address or 255.255.255.255",
+            235,
+        ),
+        (
+            add("239.1.1.1", Some("10.0.0.300"), None),
+            "10.0.0.300: not an IPv4 address",
+            255,
+        ),
+        (
+            add("239.1.1.1", Some("10.0.0.1,239.1.1.2"), None),
+            "239.1.1.2: a member must be a unicast host address",
+            235,
+        ),
+        (
+            add("239.1.1.1", Some("10.0.0.1"), Some("10.0.0.2")),
+            "-j/--join and -q/--quit cannot be combined",
+            255,
+        ),
+        (
+            add("239.1.1", None, None),
+            "239.1.1: not an IPv4 address",
+            255,
+        ),
+    ];
+    for (options, message, status) in cases {
+        let e = env.args(options).unwrap_err();
+        assert_eq!((e.to_string().as_str(), e.exit_status()), (message, status));
+    }
+    assert!(env.kernel.gate.log.is_empty());
+    assert!(!env.file.path().parent().unwrap().exists());
+}
+
+#[test]
+fn a_corrupt_file_is_an_error_and_stays() {
+    let mut env = Env::new();
+    env.write("{\"multi_group_array\":[{\"group_ip\":");
+    let e = env
+        .args(add("239.10.0.1", Some("10.0.0.1"), None))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: not valid JSON: ", env.file.path().display())),
+        "{e}"
+    );
+    assert_eq!(e.exit_status(), exit::FAILURE);
+    // Only the limits were read; nothing was changed.
+    assert_eq!(env.kernel.gate.log, ["GET_STATS"]);
+    assert_eq!(
+        env.text().unwrap(),
+        "{\"multi_group_array\":[{\"group_ip\":"
+    );
+}
+
+#[test]
+fn limits_come_from_the_module_and_are_checked_first() {
+    let mut env = Env::new();
+    env.kernel.max_groups = 1;
+    env.kernel.max_members = 2;
+    env.args(add("239.10.0.1", Some("10.0.0.1"), None)).unwrap();
+    let e = env.args(add("239.10.0.7", None, None)).unwrap_err();
+    assert_eq!(
+        (e.to_string().as_str(), e.exit_status()),
+        (
+            "already 1 groups, the limit (module parameter max_groups)",
+            234
+        )
+    );
+    let e = env
+        .args(add("239.10.0.1", Some("10.0.0.2,10.0.0.3"), None))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "group 239.10.0.1: 1 + 2 members would pass the limit 2"
+    );
+    // Only the limits were asked after the first change.
+    assert_eq!(env.kernel.gate.log[2..], ["GET_STATS", "GET_STATS"]);
+}
+
+#[test]
+fn big_member_lists_go_in_several_requests() {
+    let mut kernel = FakeServer::default();
+    let members: Vec<Ipv4> = (1..=5).map(|i| Ipv4([10, 0, 0, i])).collect();
+    run::add_in_requests(&mut kernel, G, &members, 2).unwrap();
+    run::quit_in_requests(&mut kernel, G, &members[1..], 2).unwrap();
+    assert_eq!(
+        kernel.gate.log,
+        [
+            "ADD_GROUP 239.10.0.1 [10.0.0.1,10.0.0.2]",
+            "JOIN 239.10.0.1 [10.0.0.3,10.0.0.4]",
+            "JOIN 239.10.0.1 [10.0.0.5]",
+            "QUIT 239.10.0.1 [10.0.0.2,10.0.0.3]",
+            "QUIT 239.10.0.1 [10.0.0.4,10.0.0.5]",
+        ]
+    );
+    assert_eq!(kernel.groups[0].members, [members[0]]);
+    // The fake, like the module, refuses a request larger than the protocol allows.
+    let too_many = vec![Ipv4([10, 0, 0, 1]); MEMBERS_PER_REQUEST + 1];
+    assert_eq!(
+        kernel.join(G, &too_many).unwrap_err().to_string(),
+        "malformed attribute MEMBERS"
+    );
+    assert_eq!(MEMBERS_PER_REQUEST, 4096);
+}
+
+#[test]
+fn restore_is_idempotent_and_goes_on_after_a_failure() {
+    let mut env = Env::new();
+    env.write(TWO_MEMBERS);
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    assert_eq!(
+        env.kernel.members(G).unwrap(),
+        [ip("10.0.1.11"), ip("10.0.1.12")]
+    );
+    assert_eq!(env.text().unwrap(), TWO_MEMBERS);
+
+    let mut env = Env::new();
+    env.kernel.max_groups = 1;
+    env.write(r#"{"multi_group_array":[{"group_ip":"239.10.0.7"},{"group_ip":"239.10.0.1"},{"group_ip":"239.10.0.2"}]}"#);
+    let e = env.run(ServerCommand::Change(Change::Restore)).unwrap_err();
+    let limit = "already 1 groups, the limit (module parameter max_groups)";
+    assert_eq!(
+        e.to_string(),
+        format!("group 239.10.0.1: {limit}\ngroup 239.10.0.2: {limit}")
+    );
+    assert_eq!(e.exit_status(), 234);
+    assert_eq!(env.kernel.groups[0].group, G2);
+
+    let mut env = Env::new();
+    env.kernel.gate.loaded = false;
+    env.write(TWO_MEMBERS);
+    assert!(matches!(
+        env.run(ServerCommand::Change(Change::Restore)),
+        Err(Error::NotLoaded { .. })
+    ));
+    // No file: nothing to restore.
+    let mut env = Env::new();
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+}
+
+#[test]
+fn import_adopts_an_old_file_once() {
+    let mut env = Env::new();
+    let old = env._dir.path().join("multi_server_startup_config");
+    // Compact JSON with the generator script's duplicate group.
+    fs::write(&old, r#"{"multi_group_array": [{"group_ip": "239.10.0.1", "member_array": ["10.0.1.11"]}, {"group_ip": "239.10.0.1", "member_array": ["10.0.1.12"]}]}"#).unwrap();
+    env.run(ServerCommand::Import(old.clone())).unwrap();
+    assert_eq!(env.text().unwrap(), TWO_MEMBERS);
+    assert!(env.kernel.gate.log.is_empty());
+    let e = env.run(ServerCommand::Import(old.clone())).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: exists already; remove it first to import {}",
+            env.file.path().display(),
+            old.display()
+        )
+    );
+
+    let mut env = Env::new();
+    fs::write(&old, r#"{"multi_group_array":[{"group_ip":"10.0.0.1"}]}"#).unwrap();
+    let e = env.run(ServerCommand::Import(old.clone())).unwrap_err();
+    assert_eq!(e.to_string(), format!("{}: multi_group_array[0].group_ip: 10.0.0.1: a group must be a multicast address or 255.255.255.255", old.display()));
+    assert_eq!(env.text(), None);
+    let e = env
+        .run(ServerCommand::Import(old.with_extension("missing")))
+        .unwrap_err();
+    assert!(e.to_string().ends_with(": no such file"));
+}
+
+#[test]
+fn combinations() {
+    let o = ServerOptions::default;
+    let cases = [
+        (
+            o(),
+            "no command given: use one of -A, -D, -C, -P, -L, -S, -R or --import (see --help)",
+        ),
+        (
+            ServerOptions {
+                add: true,
+                show: true,
+                ..o()
+            },
+            "-A/--add and -S/--show cannot be combined: give one command",
+        ),
+        (
+            ServerOptions { add: true, ..o() },
+            "-A/--add needs -m/--multiip GROUP",
+        ),
+        (
+            ServerOptions {
+                delete: true,
+                ..o()
+            },
+            "-D/--delete needs -m/--multiip GROUP",
+        ),
+        (
+            ServerOptions {
+                delete: true,
+                join: Some("10.0.0.1".into()),
+                ..del("239.1.1.1")
+            },
+            "-D/--delete takes no -j/--join",
+        ),
+        (
+            ServerOptions { list: true, ..o() },
+            "-L/--list needs -m/--multiip GROUP",
+        ),
+        (
+            ServerOptions {
+                list: true,
+                group: Some("239.1.1.1".into()),
+                quit: Some("10.0.0.1".into()),
+                ..o()
+            },
+            "-L/--list takes no -q/--quit",
+        ),
+        (
+            ServerOptions {
+                clear: true,
+                group: Some("239.1.1.1".into()),
+                ..o()
+            },
+            "-C/--clear takes no -m/--multiip",
+        ),
+        (
+            ServerOptions {
+                show: true,
+                join: Some("10.0.0.1".into()),
+                ..o()
+            },
+            "-S/--show takes no -j/--join",
+        ),
+        (
+            ServerOptions {
+                stats: true,
+                join: Some("10.0.0.1".into()),
+                ..o()
+            },
+            "-P/--stats takes no -j/--join",
+        ),
+        (
+            ServerOptions {
+                restore: true,
+                group: Some("239.1.1.1".into()),
+                ..o()
+            },
+            "-R/--restore takes no -m/--multiip",
+        ),
+        (
+            ServerOptions {
+                import: Some("x".into()),
+                quit: Some("10.0.0.1".into()),
+                ..o()
+            },
+            "--import takes no -q/--quit",
+        ),
+        (
+            ServerOptions {
+                json: true,
+                ..add("239.1.1.1", None, None)
+            },
+            "--json goes only with -P, -L or -S",
+        ),
+        (
+            ServerOptions {
+                json: true,
+                clear: true,
+                ..o()
+            },
+            "--json goes only with -P, -L or -S",
+        ),
+        (
+            ServerOptions {
+                json: true,
+                stats: true,
+                group: Some("".into()),
+                ..o()
+            },
+            "'': not an IPv4 address",
+        ),
+    ];
+    for (options, message) in cases {
+        let e = resolve(&options).unwrap_err();
+        assert_eq!(e.to_string(), message, "{options:?}");
+        assert_eq!(e.exit_status(), exit::USAGE, "{options:?}");
+    }
+    let ok = [
+        (
+            ServerOptions { stats: true, ..o() },
+            ServerCommand::Query(Query::Stats {
+                group: None,
+                json: false,
+            }),
+        ),
+        (
+            ServerOptions {
+                stats: true,
+                json: true,
+                group: Some("239.10.0.1".into()),
+                ..o()
+            },
+            ServerCommand::Query(Query::Stats {
+                group: Some(G),
+                json: true,
+            }),
+        ),
+        (
+            ServerOptions {
+                show: true,
+                json: true,
+                ..o()
+            },
+            ServerCommand::Query(Query::Show { json: true }),
+        ),
+        (
+            add("255.255.255.255", None, None),
+            ServerCommand::Change(Change::Add {
+                group: Ipv4::BROADCAST,
+                members: Members::Keep,
+            }),
+        ),
+        (
+            ServerOptions {
+                restore: true,
+                ..o()
+            },
+            ServerCommand::Change(Change::Restore),
+        ),
+    ];
+    for (options, command) in ok {
+        assert_eq!(resolve(&options).unwrap(), command);
+    }
+}

@@ -1,0 +1,148 @@
+//! Every query layout against its golden file in tests/golden. The text
+//! layouts are the old tool's, byte for byte; the JSON ones are ours.
+//! `UPDATE_GOLDEN=1 cargo test` rewrites the files (review the diff!).
+
+use mcast_admin_core::config::ClientEntry;
+use mcast_admin_core::kernel::{ClientStats, EntryInfo, GroupInfo, ServerStats, Traffic};
+use mcast_admin_core::output::{client, server};
+use mcast_shared::addr::Ipv4;
+use mcast_shared::genl::{client as cg, server as sg};
+use std::path::PathBuf;
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(actual, expected, "{name}");
+}
+
+fn ip(text: &str) -> Ipv4 {
+    Ipv4::parse(text).unwrap()
+}
+
+fn group(text: &str, member_count: u32, packets: u64, bytes: u64) -> GroupInfo {
+    GroupInfo {
+        group: ip(text),
+        member_count,
+        tx: Traffic { packets, bytes },
+    }
+}
+
+fn server_stats() -> ServerStats {
+    let mut counters = [0; sg::COUNTERS.len()];
+    counters[sg::counter::TX_PACKETS] = 2048;
+    counters[sg::counter::TX_BYTES] = 1187840;
+    counters[sg::counter::MATCHED] = 1024;
+    counters[sg::counter::UNMATCHED] = 35120;
+    counters[sg::counter::XMIT_FAIL] = 3;
+    ServerStats {
+        counters,
+        max_groups: 1024,
+        max_members: 1024,
+    }
+}
+
+#[test]
+fn server_list() {
+    let members = [ip("10.0.1.11"), ip("10.0.1.12")];
+    golden(
+        "server_list.txt",
+        &server::list_text(ip("239.10.0.1"), &members),
+    );
+    golden(
+        "server_list_empty.txt",
+        &server::list_text(ip("239.10.0.1"), &[]),
+    );
+    golden(
+        "server_list_json.txt",
+        &server::list_json(ip("239.10.0.1"), &members),
+    );
+}
+
+#[test]
+fn server_show() {
+    let groups = [
+        group("239.10.0.7", 2, 0, 0),
+        group("239.10.0.1", 2, 1024, 593920),
+    ];
+    golden("server_show.txt", &server::show_text(&groups));
+    golden("server_show_empty.txt", &server::show_text(&[]));
+    golden("server_show_json.txt", &server::show_json(&groups));
+    golden("server_show_empty_json.txt", &server::show_json(&[]));
+}
+
+#[test]
+fn server_stats_layouts() {
+    golden("server_stats.txt", &server::stats_text(&server_stats()));
+    golden(
+        "server_stats_json.txt",
+        &server::stats_json(&server_stats()),
+    );
+    let one = group("239.10.0.1", 2, 1024, 593920);
+    golden("server_group_stats.txt", &server::group_stats_text(&one));
+    golden(
+        "server_group_stats_json.txt",
+        &server::group_stats_json(&one),
+    );
+}
+
+fn entries() -> Vec<EntryInfo> {
+    vec![
+        EntryInfo {
+            entry: ClientEntry {
+                server: ip("10.0.1.10"),
+                port: 5000,
+                group: ip("239.10.0.1"),
+                allow_link_local: false,
+            },
+            rx: Traffic {
+                packets: 7,
+                bytes: 3500,
+            },
+        },
+        EntryInfo {
+            entry: ClientEntry {
+                server: ip("10.0.1.20"),
+                port: 0,
+                group: ip("224.0.0.18"),
+                allow_link_local: true,
+            },
+            rx: Traffic::default(),
+        },
+    ]
+}
+
+#[test]
+fn client_list() {
+    golden("client_list.txt", &client::list_text(&entries()));
+    golden("client_list_empty.txt", &client::list_text(&[]));
+    golden("client_list_json.txt", &client::list_json(&entries()));
+    golden("client_list_empty_json.txt", &client::list_json(&[]));
+}
+
+#[test]
+fn client_stats_layouts() {
+    let mut counters = [0; cg::COUNTERS.len()];
+    counters[cg::counter::RX_PACKETS] = 1024;
+    counters[cg::counter::RX_BYTES] = 593920;
+    counters[cg::counter::UNMARKED] = 12;
+    let stats = ClientStats {
+        counters,
+        max_entries: 1024,
+    };
+    golden("client_stats.txt", &client::stats_text(&stats));
+    golden("client_stats_json.txt", &client::stats_json(&stats));
+    golden(
+        "client_entry_stats.txt",
+        &client::entry_stats_text(&entries()[0]),
+    );
+    golden(
+        "client_entry_stats_json.txt",
+        &client::entry_stats_json(&entries()[0]),
+    );
+}

@@ -1,0 +1,246 @@
+//! The command line as users type it: clap parsing, then the core against
+//! the fake module, with every output compared to tests/golden.
+
+use crate::cli::Cli;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use mcast_admin_core::cli::{one_line, Generate};
+use mcast_admin_core::client::{execute, resolve, ClientOptions};
+use mcast_admin_core::config::ConfigFile;
+use mcast_admin_core::docs;
+use mcast_admin_core::kernel::fake::FakeClient;
+use std::path::PathBuf;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("multic_admin").chain(args.iter().copied()))
+}
+
+fn options(args: &[&str]) -> ClientOptions {
+    parse(args).unwrap().options()
+}
+
+fn clap_error(args: &[&str]) -> String {
+    one_line(&parse(args).unwrap_err())
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(actual, expected, "{name}");
+}
+
+#[test]
+fn the_old_spellings_parse() {
+    let expected = ClientOptions {
+        add: true,
+        server: Some("10.0.1.10".into()),
+        port: Some("5000".into()),
+        group: Some("239.10.0.1".into()),
+        ..Default::default()
+    };
+    for args in [
+        &["-A", "-i", "10.0.1.10", "-p", "5000", "-m", "239.10.0.1"][..],
+        &[
+            "--add",
+            "--ip",
+            "10.0.1.10",
+            "--port",
+            "5000",
+            "--multiip",
+            "239.10.0.1",
+        ],
+        &[
+            "--add",
+            "--ip=10.0.1.10",
+            "--port=5000",
+            "--multiip=239.10.0.1",
+        ],
+        &["-Ai10.0.1.10", "-p5000", "-m239.10.0.1"],
+        // The old usage text advertised --multi_ip; getopt took abbreviations.
+        &[
+            "--ad",
+            "--ip",
+            "10.0.1.10",
+            "--po",
+            "5000",
+            "--multi_ip",
+            "239.10.0.1",
+        ],
+    ] {
+        assert_eq!(options(args), expected, "{args:?}");
+    }
+    let vrrp = options(&[
+        "-A",
+        "-i",
+        "10.0.1.20",
+        "-p",
+        "0",
+        "-m",
+        "224.0.0.18",
+        "--allow-link-local",
+    ]);
+    assert!(vrrp.allow_link_local);
+    assert!(options(&["-L", "--json"]).json && options(&["-C"]).clear && options(&["-R"]).restore);
+    assert_eq!(
+        options(&["-P", "-i", "10.0.1.10", "-p", "08"])
+            .port
+            .as_deref(),
+        Some("08")
+    );
+    assert_eq!(
+        options(&["--import", "/old", "--allow-link-local"]).import,
+        Some(PathBuf::from("/old"))
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    assert_eq!(
+        clap_error(&["-p", "1", "-p", "2"]),
+        "the argument '--port <PORT>' cannot be used multiple times"
+    );
+    assert_eq!(
+        clap_error(&["-L", "-L"]),
+        "the argument '--list' cannot be used multiple times"
+    );
+    assert_eq!(clap_error(&["-S"]), "unexpected argument '-S' found");
+    assert_eq!(
+        clap_error(&["-L", "stray"]),
+        "unexpected argument 'stray' found"
+    );
+    let e = resolve(&options(&[
+        "-A",
+        "-i",
+        "10.0.1.10",
+        "-p",
+        "08x",
+        "-m",
+        "239.10.0.1",
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        (e.to_string().as_str(), e.exit_status()),
+        ("08x: not a port (a decimal number from 0 to 65535)", 255)
+    );
+}
+
+#[test]
+fn help_and_version_touch_nothing() {
+    for flag in ["-H", "--help", "-h"] {
+        assert_eq!(
+            parse(&[flag]).unwrap_err().kind(),
+            ErrorKind::DisplayHelp,
+            "{flag}"
+        );
+    }
+    assert_eq!(
+        parse(&["--version"]).unwrap_err().kind(),
+        ErrorKind::DisplayVersion
+    );
+}
+
+#[test]
+fn config_path_default_and_environment() {
+    let cmd = Cli::command();
+    let config = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "config")
+        .unwrap();
+    assert_eq!(config.get_env().unwrap(), "MULTIC_CONFIG");
+    assert_eq!(
+        config.get_default_values(),
+        ["/etc/multicast_proxy/multi_client.json"]
+    );
+}
+
+#[test]
+fn man_page_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = Generate {
+        man: Some(dir.path().to_path_buf()),
+        completions: Some(dir.path().to_path_buf()),
+    };
+    assert_eq!(
+        generate.run::<Cli>(&docs::client_sections()),
+        std::process::ExitCode::SUCCESS
+    );
+    let page = std::fs::read_to_string(dir.path().join("multic_admin.8")).unwrap();
+    for needle in [
+        "\\-\\-allow\\-link\\-local",
+        "\\-\\-port",
+        "DIFFERENCES",
+        "octal",
+        "MULTIC_CONFIG",
+    ] {
+        assert!(page.contains(needle), "{needle}");
+    }
+    for name in ["multic_admin.bash", "_multic_admin", "multic_admin.fish"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(
+            text.contains("allow-link-local") && !text.contains("generate"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_session_against_the_fake_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = ConfigFile::new(dir.path().join("multi_client.json"));
+    let mut kernel = FakeClient::default();
+    let run = |kernel: &mut FakeClient, args: &[&str]| {
+        let mut out = Vec::new();
+        execute(&resolve(&options(args)).unwrap(), kernel, &file, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    for args in [
+        &["-A", "-i", "10.0.1.10", "-p", "5000", "-m", "239.10.0.2"][..],
+        &["-A", "-i", "10.0.1.10", "-p", "5000", "-m", "239.10.0.1"],
+        &[
+            "-A",
+            "-i",
+            "10.0.1.20",
+            "-p",
+            "0",
+            "-m",
+            "224.0.0.18",
+            "--allow-link-local",
+        ],
+        &["-A", "-i", "10.0.1.30", "-p", "08", "-m", "239.10.0.3"],
+        &["-D", "-i", "10.0.1.30", "-p", "8"],
+    ] {
+        assert_eq!(run(&mut kernel, args), "", "changes print nothing");
+    }
+    golden(
+        "session_config.txt",
+        &std::fs::read_to_string(file.path()).unwrap(),
+    );
+
+    kernel.counters[0] = 1024;
+    kernel.counters[1] = 593920;
+    kernel.entries[0].rx.packets = 7;
+    kernel.entries[0].rx.bytes = 3500;
+    golden("list.txt", &run(&mut kernel, &["-L"]));
+    golden("list_json.txt", &run(&mut kernel, &["-L", "--json"]));
+    golden("stats.txt", &run(&mut kernel, &["-P"]));
+    golden("stats_json.txt", &run(&mut kernel, &["-P", "--json"]));
+    golden(
+        "entry_stats.txt",
+        &run(&mut kernel, &["-P", "-i", "10.0.1.10", "-p", "5000"]),
+    );
+    golden(
+        "entry_stats_json.txt",
+        &run(
+            &mut kernel,
+            &["-P", "-i", "10.0.1.10", "-p", "5000", "--json"],
+        ),
+    );
+    run(&mut kernel, &["-C"]);
+    golden("list_empty.txt", &run(&mut kernel, &["-L"]));
+}
