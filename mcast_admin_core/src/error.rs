@@ -2,7 +2,7 @@
 //! the operator and maps to an exit status.
 
 use mcast_shared::error::{errno, ConfigError};
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -194,7 +194,8 @@ pub fn report(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            // A closed stderr must not turn a clean failure into a panic.
+            let _ = writeln!(io::stderr(), "{e}");
             ExitCode::from(e.exit_status())
         }
     }

@@ -76,9 +76,8 @@ pub struct Cli {
     /// Print -L or -P output as JSON
     #[arg(long = "json", help_heading = "Options")]
     pub json: bool,
-    /// The configuration file
-    #[arg(long = "config", value_name = "FILE", env = CLIENT.config_env, default_value = CLIENT.default_config, help_heading = "Options")]
-    pub config: PathBuf,
+    #[arg(long = "config", value_name = "FILE", help = CLIENT.config_help(), help_heading = "Options")]
+    pub config: Option<PathBuf>,
     /// Print version
     #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = "Options")]
     pub version: Option<bool>,
@@ -108,6 +107,11 @@ impl Cli {
             allow_link_local: self.allow_link_local,
             json: self.json,
         }
+    }
+
+    /// The configuration file: `--config`, `$MULTIC_CONFIG` or the default.
+    pub fn config_path(&self) -> PathBuf {
+        CLIENT.config_path(self.config.clone())
     }
 
     /// The hidden generation requests.

@@ -17,5 +17,5 @@ fn main() -> ExitCode {
     if generate.requested() {
         return generate.run::<cli::Cli>(&docs::client_sections());
     }
-    client::main(&cli.options(), cli.config)
+    client::main(&cli.options(), cli.config_path())
 }

@@ -75,9 +75,8 @@ pub struct Cli {
     /// Print -L, -S or -P output as JSON
     #[arg(long = "json", help_heading = "Options")]
     pub json: bool,
-    /// The configuration file
-    #[arg(long = "config", value_name = "FILE", env = SERVER.config_env, default_value = SERVER.default_config, help_heading = "Options")]
-    pub config: PathBuf,
+    #[arg(long = "config", value_name = "FILE", help = SERVER.config_help(), help_heading = "Options")]
+    pub config: Option<PathBuf>,
     /// Print version
     #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = "Options")]
     pub version: Option<bool>,
@@ -107,6 +106,11 @@ impl Cli {
             quit: self.quit.clone(),
             json: self.json,
         }
+    }
+
+    /// The configuration file: `--config`, `$MULTIS_CONFIG` or the default.
+    pub fn config_path(&self) -> PathBuf {
+        SERVER.config_path(self.config.clone())
     }
 
     /// The hidden generation requests.

@@ -17,5 +17,5 @@ fn main() -> ExitCode {
     if generate.requested() {
         return generate.run::<cli::Cli>(&docs::server_sections());
     }
-    server::main(&cli.options(), cli.config)
+    server::main(&cli.options(), cli.config_path())
 }

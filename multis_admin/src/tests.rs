@@ -144,21 +144,13 @@ fn help_and_version_touch_nothing() {
 }
 
 #[test]
-fn config_path_default_and_environment() {
-    let cmd = Cli::command();
-    let config = cmd
-        .get_arguments()
-        .find(|a| a.get_id() == "config")
-        .unwrap();
-    assert_eq!(config.get_env().unwrap(), "MULTIS_CONFIG");
+fn config_path_flag_then_environment_then_default() {
     assert_eq!(
-        config.get_default_values(),
-        ["/etc/multicast_proxy/multi_server.json"]
-    );
-    assert_eq!(
-        parse(&["-S", "--config", "/x.json"]).unwrap().config,
+        parse(&["-L", "--config", "/x.json"]).unwrap().config_path(),
         PathBuf::from("/x.json")
     );
+    let help = Cli::command().render_help().to_string();
+    assert!(help.contains("The configuration file [default: $MULTIS_CONFIG, else /etc/multicast_proxy/multi_server.json]"), "{help}");
 }
 
 #[test]

@@ -513,8 +513,17 @@ mod tests {
         // A refused request comes back whole in the error: the largest one
         // the tools send (a full member list) must still be readable.
         let members = crate::kernel::MEMBERS_PER_REQUEST * 4;
-        let big = [Attr { kind: CtrlAttr::FamilyName.into(), payload: vec![b'x'; members + 16] }];
-        match s.request(GenlId::Ctrl.into(), CtrlCmd::Getfamily.into(), 2, &big, false) {
+        let big = [Attr {
+            kind: CtrlAttr::FamilyName.into(),
+            payload: vec![b'x'; members + 16],
+        }];
+        match s.request(
+            GenlId::Ctrl.into(),
+            CtrlCmd::Getfamily.into(),
+            2,
+            &big,
+            false,
+        ) {
             Err(Failure::Refused { errno, .. }) => assert!(errno > 0),
             other => panic!("{other:?}"),
         }
