@@ -11,7 +11,8 @@ APT_PACKAGES=(
   # VM runner (virtme-ng needs udev on the host, see kernel-notes)
   qemu-system-x86 udev busybox-static
   # guest userspace used by the tests and the demo
-  iproute2 iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps
+  iproute2 iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps ethtool
+  util-linux dkms shellcheck
   # packaging
   rpm rpmlint
 )

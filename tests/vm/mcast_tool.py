@@ -144,8 +144,13 @@ def genl_main(args):
                                       members=struct.unpack("=I", r[a["MEMBER_COUNT"]])[0])))
             else:
                 print(json.dumps(counters(spec, r)))
-        elif op == "raw":  # raw attribute bytes for policy tests: raw CMD TYPE HEX
-            g.call(int(rest[0]), nla(int(rest[1]), bytes.fromhex(rest[2])))
+        elif op == "bulk":  # bulk NGROUPS NMEMBERS: 239.100.x.y groups of 10.200.x.y members
+            ngroups, nmembers = int(rest[0]), int(rest[1])
+            members = b"".join(ip4(f"10.200.{i // 250}.{i % 250 + 1}") for i in range(nmembers))
+            for i in range(ngroups):
+                g.call(c["add"], nla(a["GROUP"], ip4(f"239.100.{i // 250}.{i % 250 + 1}")) + nla(a["MEMBERS"], members))
+        elif op == "raw":  # raw attributes for policy tests: raw CMD TYPE HEX [TYPE HEX...]
+            g.call(int(rest[0]), b"".join(nla(int(t), bytes.fromhex(h)) for t, h in zip(rest[1::2], rest[2::2])))
     else:
         def key(s, p):
             return nla(a["SENDER"], ip4(s)) + nla(a["PORT"], struct.pack("=H", int(p)))
