@@ -7,7 +7,8 @@ use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::server::{attr, cmd};
 use crate::mcast_shared::genl::DUMP_BATCH;
-use crate::mcast_shared::rules;
+use crate::kernel_glue::module::random_u64;
+use crate::mcast_shared::{index, rules};
 use kernel::prelude::*;
 
 fn address(bytes: Option<&[u8]>, name: &'static str) -> Result<Ipv4, ConfigError> {
@@ -39,11 +40,17 @@ fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigE
     Ok(out)
 }
 
-fn collect(members: impl Iterator<Item = Ipv4>, capacity: usize) -> Result<KVec<Ipv4>, ConfigError> {
-    let mut out = KVec::with_capacity(capacity, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
-    for m in members {
-        out.push(m, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
-    }
+/// An output buffer of `members` addresses and a zeroed index for `indexed` keys.
+fn scratch(members: usize, indexed: usize) -> Result<(KVec<Ipv4>, KVec<u32>), ConfigError> {
+    let out = KVec::from_elem(Ipv4::UNSPECIFIED, members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    let slots = KVec::from_elem(0u32, index::slot_count(indexed), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    Ok((out, slots))
+}
+
+/// The final member list, allocated to its exact size.
+fn shrink(members: &[Ipv4]) -> Result<KVec<Ipv4>, ConfigError> {
+    let mut out = KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    out.extend_from_slice(members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
     Ok(out)
 }
 
@@ -56,6 +63,9 @@ impl ServerNet {
 
     /// Adds members to `group`, creating it when `create` allows.
     fn join(&self, group: Ipv4, requested: &[Ipv4], create: bool) -> OpResult {
+        for &m in requested {
+            rules::check_member(m)?;
+        }
         self.change(|table| {
             let previous = table.find(group_key(group));
             let existing: &[Ipv4] = match previous {
@@ -63,20 +73,22 @@ impl ServerNet {
                 None if create => &[],
                 None => return Err(ConfigError::NoSuchGroup(group)),
             };
-            let total = rules::check_join(group, existing, requested, max_members())?;
-            let added = rules::new_members(existing, requested);
-            let members = collect(Iterator::chain(existing.iter().copied(), added), total)?;
+            let capacity = existing.len() + requested.len();
+            let (mut out, mut slots) = scratch(capacity, capacity)?;
+            let n = rules::merge_members(existing, requested, random_u64(), &mut slots, &mut out);
+            rules::check_member_count(group, existing.len(), n, max_members())?;
             let too_many = ConfigError::TooManyGroups { limit: max_groups() };
-            table.with(Group::new(group, members, previous)?, max_groups() as usize, too_many)
+            table.with(Group::new(group, shrink(&out[..n])?, previous)?, max_groups() as usize, too_many)
         })
     }
 
     fn quit(&self, group: Ipv4, removed: &[Ipv4]) -> OpResult {
         self.change(|table| {
             let previous = table.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
-            let members = collect(rules::remaining_members(&previous.members, removed), previous.members.len())?;
+            let (mut out, mut slots) = scratch(previous.members.len(), removed.len())?;
+            let n = rules::keep_members(&previous.members, removed, random_u64(), &mut slots, &mut out);
             let too_many = ConfigError::TooManyGroups { limit: max_groups() };
-            table.with(Group::new(group, members, Some(previous))?, max_groups() as usize, too_many)
+            table.with(Group::new(group, shrink(&out[..n])?, Some(previous))?, max_groups() as usize, too_many)
         })
     }
 

@@ -20,8 +20,9 @@ pub mod family {
 pub const DUMP_BATCH: usize = 128;
 
 /// Most member addresses one request may carry: a netlink attribute holds at
-/// most 65535 bytes. Larger changes are sent as several requests.
-pub const MAX_MEMBERS_PER_REQUEST: usize = 16383;
+/// most 65535 bytes including its 4-byte header. Larger changes are sent
+/// as several requests.
+pub const MAX_MEMBERS_PER_REQUEST: usize = 16382;
 
 /// One counter: its position in the per-CPU array and attribute list, a
 /// machine name for `--json` and what it counts.
@@ -39,6 +40,8 @@ pub mod server {
 
     /// Generic netlink family name (at most 15 bytes).
     pub const FAMILY_NAME: &str = "rmcast_server";
+    /// Name of the kernel module that registers the family.
+    pub const MODULE_NAME: &str = "rust_mcast_server";
 
     /// Commands. Mutating ones require CAP_NET_ADMIN in the namespace.
     pub mod cmd {
@@ -122,6 +125,8 @@ pub mod client {
 
     /// Generic netlink family name (at most 15 bytes).
     pub const FAMILY_NAME: &str = "rmcast_client";
+    /// Name of the kernel module that registers the family.
+    pub const MODULE_NAME: &str = "rust_mcast_client";
 
     /// Commands. Mutating ones require CAP_NET_ADMIN in the namespace.
     pub mod cmd {
@@ -214,14 +219,20 @@ mod tests {
 
     #[test]
     fn family_names_fit_genl_namsiz() {
-        assert!(server::FAMILY_NAME.len() < 16);
-        assert!(client::FAMILY_NAME.len() < 16);
+        let longest = server::FAMILY_NAME.len().max(client::FAMILY_NAME.len());
+        assert!(longest < 16, "{longest}");
+    }
+
+    #[test]
+    fn a_full_member_request_fits_one_attribute() {
+        let attribute = 4 + MAX_MEMBERS_PER_REQUEST * 4;
+        assert!(attribute <= usize::from(u16::MAX), "{attribute}");
     }
 
     #[test]
     fn counters_do_not_collide_with_request_attributes() {
-        assert!(server::attr::COUNTER_FIRST > server::attr::MAX);
-        assert!(client::attr::COUNTER_FIRST > client::attr::MAX);
+        const { assert!(server::attr::COUNTER_FIRST > server::attr::MAX) };
+        const { assert!(client::attr::COUNTER_FIRST > client::attr::MAX) };
         assert_eq!(server::counter::MALFORMED + 1, server::COUNTERS.len());
         assert_eq!(client::counter::ALLOC_FAIL + 1, client::COUNTERS.len());
     }
@@ -229,6 +240,7 @@ mod tests {
     #[test]
     fn a_full_dump_batch_fits_a_page() {
         // nlmsghdr + genlmsghdr + GROUP + MEMBERS header + payload
-        assert!(16 + 4 + 8 + 4 + DUMP_BATCH * 4 <= 4096 - 512);
+        let message = 16 + 4 + 8 + 4 + DUMP_BATCH * 4;
+        assert!(message <= 4096 - 512, "{message}");
     }
 }

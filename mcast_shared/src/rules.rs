@@ -4,6 +4,7 @@
 use super::addr::Ipv4;
 use super::error::ConfigError;
 use super::genl::client::flags;
+use super::index;
 
 /// A group is a multicast address or the limited broadcast address. Ordinary
 /// unicast addresses are refused: as a "group" they would silently mirror
@@ -50,7 +51,7 @@ pub fn check_client_entry(sender: Ipv4, group: Ipv4, entry_flags: u32) -> Result
 
 /// Addresses packed in a `MEMBERS` attribute (4 bytes each).
 pub fn decode_members(bytes: &[u8]) -> Result<impl Iterator<Item = Ipv4> + '_, ConfigError> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(ConfigError::MalformedAttribute("MEMBERS"));
     }
     Ok(bytes.chunks_exact(4).map(|c| Ipv4([c[0], c[1], c[2], c[3]])))
@@ -75,7 +76,59 @@ pub fn check_join(group: Ipv4, existing: &[Ipv4], requested: &[Ipv4], limit: u32
     Ok(total)
 }
 
+/// Refuses a member set of `total` for `group` (which had `current`) past `limit`.
+pub fn check_member_count(group: Ipv4, current: usize, total: usize, limit: u32) -> Result<(), ConfigError> {
+    if total > limit as usize {
+        return Err(ConfigError::TooManyMembers {
+            group,
+            current: current as u32,
+            requested: (total - current) as u32,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+fn addr_key(ip: Ipv4) -> u64 {
+    u64::from(ip.to_bits())
+}
+
+/// Linear-time join for the kernel: writes `existing` and then the members of
+/// `requested` not seen before into `out` and returns how many it wrote.
+/// `slots` must be zeroed and `index::slot_count(existing.len() +
+/// requested.len())` long; `out` at least that sum long.
+pub fn merge_members(existing: &[Ipv4], requested: &[Ipv4], seed: u64, slots: &mut [u32], out: &mut [Ipv4]) -> usize {
+    let mut n = 0;
+    for &m in existing.iter().chain(requested) {
+        if n < out.len() && index::insert(slots, seed, addr_key(m), n, |p| addr_key(out[p])).is_ok() {
+            out[n] = m;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Linear-time quit for the kernel: writes the members of `existing` not in
+/// `removed` into `out` (order kept) and returns how many. `slots` must be
+/// zeroed and `index::slot_count(removed.len())` long.
+pub fn keep_members(existing: &[Ipv4], removed: &[Ipv4], seed: u64, slots: &mut [u32], out: &mut [Ipv4]) -> usize {
+    for (pos, &m) in removed.iter().enumerate() {
+        // A repeated address is already indexed; NoRoom cannot happen with
+        // the documented slot count.
+        let _ = index::insert(slots, seed, addr_key(m), pos, |p| addr_key(removed[p]));
+    }
+    let mut n = 0;
+    for &m in existing {
+        if n < out.len() && index::find(slots, seed, addr_key(m), |p| addr_key(removed[p])).is_none() {
+            out[n] = m;
+            n += 1;
+        }
+    }
+    n
+}
+
 /// The members of `requested` not yet in `existing`, first occurrence only.
+/// O(n·m): for the tools' small lists; the kernel uses [`merge_members`].
 pub fn new_members<'a>(existing: &'a [Ipv4], requested: &'a [Ipv4]) -> impl Iterator<Item = Ipv4> + 'a {
     requested
         .iter()
@@ -146,6 +199,25 @@ mod tests {
             Err(ConfigError::TooManyMembers { group: G, current: 1, requested: 2, limit: 2 })
         );
         assert_eq!(check_join(G, &[], &[G], 2), Err(ConfigError::MemberNotUnicast(G)));
+    }
+
+    #[test]
+    fn linear_merge_and_keep_match_the_simple_versions() {
+        let existing: Vec<Ipv4> = (1..=300u32).map(|i| Ipv4::from_bits(0x0a00_0000 + i)).collect();
+        let requested: Vec<Ipv4> = (250..=600u32).chain(250..=260).map(|i| Ipv4::from_bits(0x0a00_0000 + i)).collect();
+        let total = existing.len() + requested.len();
+        let mut slots = std::vec![0u32; index::slot_count(total)];
+        let mut out = std::vec![Ipv4::UNSPECIFIED; total];
+        let n = merge_members(&existing, &requested, 7, &mut slots, &mut out);
+        let simple: Vec<Ipv4> = existing.iter().copied().chain(new_members(&existing, &requested)).collect();
+        assert_eq!(&out[..n], &simple[..]);
+        assert_eq!(check_member_count(G, 300, n, 600), Ok(()));
+        assert!(check_member_count(G, 300, n, 599).is_err());
+        let mut slots = std::vec![0u32; index::slot_count(requested.len())];
+        let mut out = std::vec![Ipv4::UNSPECIFIED; existing.len()];
+        let n = keep_members(&existing, &requested, 9, &mut slots, &mut out);
+        let simple: Vec<Ipv4> = remaining_members(&existing, &requested).collect();
+        assert_eq!(&out[..n], &simple[..]);
     }
 
     #[test]

@@ -64,7 +64,6 @@ fn mcast_shared_header() -> String {
         def(&format!("MCAST_CLIENT_ATTR_{name}"), v.to_string());
     }
     def("MCAST_CLIENT_COUNTERS", client::COUNTERS.len().to_string());
-    drop(def);
     h.push_str("\n#endif /* MCAST_PROTO_H */\n");
     h
 }
