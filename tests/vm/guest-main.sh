@@ -12,7 +12,15 @@ mkdir -p /run/netns /var/run/netns 2>/dev/null
 sysctl -qw kernel.panic_on_warn=0
 dmesg -n 1 2>/dev/null   # keep the console for the test lines
 
+# The harness's own failure modes, proven by tests/vm/selftest.sh.
+case "${MCAST_VM_SELFTEST:-}" in
+	wrong) echo "FAIL: selftest: a deliberately wrong expectation: got 1, want 2" ;;
+	panic) echo c > /proc/sysrq-trigger ;;
+	hang) sleep 100000 ;;
+esac
+
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
+[ "$cases" = none ] && cases=""
 for c in $cases; do
 	echo "--- case $c"
 	CASE=$c timeout 600 bash "$VMDIR/cases/$c.sh" > "$RESULTS/case-$c.log" 2>&1

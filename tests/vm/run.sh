@@ -15,7 +15,7 @@ echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-al
 start=$SECONDS
 timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
 	--verbose --rwdir "$results" \
-	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' bash $here/guest-main.sh $moddir $results $bindir" \
+	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' bash $here/guest-main.sh $moddir $results $bindir" \
 	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case '
 status=${PIPESTATUS[0]}
 echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
