@@ -92,3 +92,15 @@ int rmc_nla_put(struct sk_buff *skb, int type, int len, const void *data) { retu
 int rmc_nla_put_u64(struct sk_buff *skb, int type, u64 v, int pad) { return nla_put_u64_64bit(skb, type, v, pad); }
 u8 rmc_genl_info_cmd(const struct genl_info *info) { return info->genlhdr->cmd; }
 u8 rmc_dump_cmd(struct netlink_callback *cb) { return genl_info_dump(cb)->genlhdr->cmd; }
+
+/* ---- the Rust entry points every module's tables point at ---- */
+unsigned int rmc_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+int rmc_net_init(struct net *net);
+void rmc_net_exit(struct net *net);
+int rmc_genl_doit(struct sk_buff *skb, struct genl_info *info);
+int rmc_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+
+/* Operation table entries: changes need CAP_NET_ADMIN in the namespace. */
+#define RMC_CHANGE(c) { .cmd = (c), .doit = rmc_genl_doit, .flags = GENL_UNS_ADMIN_PERM }
+#define RMC_QUERY(c) { .cmd = (c), .doit = rmc_genl_doit }
+#define RMC_DUMP(c) { .cmd = (c), .dumpit = rmc_genl_dumpit }

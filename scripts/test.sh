@@ -42,13 +42,16 @@ if KDIR=$(scripts/build-kernel.sh); then
 		say "VM tests (QEMU TCG; about ${MCAST_VM_ESTIMATE:-6} minutes)"
 		MCAST_VM_RESULTS=$PWD/build/vm tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release" | tee build/vm-summary.log
 		count_lines build/vm-summary.log
+		say "VM harness self-test: a wrong expectation, a panic and a hang must each fail a run"
+		tests/vm/selftest.sh "$KDIR" "$PWD" | tee build/vm-selftest.log
+		count_lines build/vm-selftest.log
 	fi
 else
 	step_failed "build: test kernel (see the log named above)"
 fi
 
 say "packaging tests"
-tests/packaging/test_packaging.sh 2>&1 | tee build/packaging.log | grep -E '^(PASS|FAIL)' || true
+KDIR=${KDIR:-} PACKAGING_TEST_VM=${KDIR:+1} PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh 2>&1 | tee build/packaging.log | grep -E '^(PASS|FAIL)' || true
 count_lines build/packaging.log
 
 say "done in $((SECONDS - start)) s"
