@@ -1,6 +1,7 @@
 # rust_mcast: multicast over unicast-only networks.
 #   make demo      the main job: a cloud network in a VM, with and without us
 #   make test      everything: host unit tests, VM tests, packaging tests
+#   make bench     proxy fan-out rate vs an application's own sendmmsg fan-out
 #   make modules   both kernel modules against KDIR (default: the running
 #                  kernel's build tree, else the cached test kernel)
 #   make tools     multis_admin and multic_admin (release)
@@ -12,7 +13,7 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(shell scripts/build-kernel.sh))
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all demo test modules tools rpm kernel header deps clean
+.PHONY: all demo test bench modules tools rpm kernel header deps clean
 all: modules tools
 
 deps:
@@ -39,6 +40,13 @@ test:
 
 demo:
 	@scripts/demo.sh
+
+# Copies per second of the proxy against an application's own sendmmsg
+# fan-out, side by side in one VM run (ratios; TCG timings are not absolute).
+bench: modules
+	MCAST_VM_CASES=tests/bench/run-bench.sh MCAST_VM_RESULTS=$(CURDIR)/build/bench \
+		tests/vm/run.sh $(KDIR) $(CURDIR) >/dev/null; \
+	grep -vE '^(PASS|FAIL|info)' build/bench/case-run-bench.log
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -22,8 +22,10 @@ esac
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
 [ "$cases" = none ] && cases=""
 for c in $cases; do
+	script=$VMDIR/cases/$c.sh
+	case $c in */*) script=$REPO/$c; c=$(basename "$c" .sh) ;; esac   # a path: e.g. the benchmark
 	echo "--- case $c"
-	CASE=$c timeout 600 bash "$VMDIR/cases/$c.sh" > "$RESULTS/case-$c.log" 2>&1
+	CASE=$c timeout 600 bash "$script" > "$RESULTS/case-$c.log" 2>&1
 	status=$?
 	grep -E '^(PASS|FAIL|SKIP): ' "$RESULTS/case-$c.log" || echo "FAIL: $c: printed no result"
 	[ $status = 124 ] && echo "FAIL: $c: timed out after 600 s"
