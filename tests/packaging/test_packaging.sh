@@ -603,6 +603,9 @@ elif ! cargo build --release -p multis_admin -p multic_admin >"$work/cargo-vm.lo
 else
 	vm=$work/vm
 	mkdir -p "$vm"
+	# The RPMs built above (real CLIs) are installed in the guest when present.
+	vm_rpms=""
+	ls "$work"/rpms/multi_server-*.rpm >/dev/null 2>&1 && vm_rpms=$work/rpms
 	cp -R Kbuild kernel_glue rust_mcast_server rust_mcast_client "$vm/" 2>/dev/null
 	mkdir -p "$vm/mcast_shared" && cp -R mcast_shared/src "$vm/mcast_shared/"
 	cp packaging/dkms/dkms-make.sh "$vm/"
@@ -610,7 +613,7 @@ else
 	if (cd "$vm" && sh dkms-make.sh clean && for m in rust_mcast_server rust_mcast_client; do
 		sh dkms-make.sh build "$m" "$kver" "$KDIR" || exit 1; done) >"$work/vm-build.log" 2>&1; then
 		vmout=$(timeout 600 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-			--cpus 2 --memory 1G --exec "bash $repo/tests/packaging/vm_service.sh $vm" </dev/null 2>&1)
+			--cpus 2 --memory 1G --exec "bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;

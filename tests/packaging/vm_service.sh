@@ -3,8 +3,10 @@
 # Runs inside a test VM (virtme-ng, the host's root shared read-only): the
 # init scripts against the real modules and the real CLIs.
 #
-#   bash tests/packaging/vm_service.sh MODULE_DIR
+#   bash tests/packaging/vm_service.sh MODULE_DIR [RPM_DIR]
 #
+# With RPM_DIR, both RPMs are first installed into a scratch root (the
+# guest's / is read-only) and the init scripts and CLIs come from there.
 # MODULE_DIR holds rust_mcast_server.ko and rust_mcast_client.ko built for the
 # VM's kernel. Prints PASS:/FAIL: lines, which test_packaging.sh counts.
 set -u
@@ -24,17 +26,28 @@ t() {
 		ok "$1"
 	fi
 }
-svc() { out=$(sh "init.d/$1" "$2" 2>&1); rc=$?; }
+init_dir=init.d admin_dir=$repo/target/release
+if [[ -n ${2:-} ]]; then
+	root=$work/root
+	if out=$(rpm --root "$root" --initdb && rpm --root "$root" -i --nodeps --noscripts --nosignature \
+		"$2"/multi_server-*.rpm "$2"/multi_client-*.rpm 2>&1); then
+		ok "both RPMs install into a scratch root"
+		init_dir=$root/etc/rc.d/init.d admin_dir=$root/usr/sbin
+	else
+		no "rpm -i into a scratch root: ${out//$'\n'/ | }"
+	fi
+fi
+svc() { out=$(sh "$init_dir/$1" "$2" 2>&1); rc=$?; }
 
 mkdir -p "$work/old" "$work/etc"
 printf '{\n  "multi_group_array":[\n    {\n      "group_ip":"239.10.0.1",\n      "member_array":[\n        "10.0.1.11",\n        "10.0.1.12"\n      ]\n    }\n  ]\n}' \
 	>"$work/old/multi_server_running_config"
 printf '{\n  "multi_server_info_array":[\n    {\n      "server_ip":"10.0.1.10",\n      "group_ip":"239.10.0.1",\n      "client_port":5000\n    }\n  ]\n}' \
 	>"$work/old/multi_client_startup_config"
-export MULTIS_MODULE=$kos/rust_mcast_server.ko MULTIS_ADMIN=$repo/target/release/multis_admin \
+export MULTIS_MODULE=$kos/rust_mcast_server.ko MULTIS_ADMIN=$admin_dir/multis_admin \
 	MULTIS_CONFIG=$work/etc/multi_server.json MULTIS_OLD_CONFIG_DIR=$work/old \
 	MULTIS_STATE_DIR=$work/state MULTIS_LOCK_DIR=$work/lock
-export MULTIC_MODULE=$kos/rust_mcast_client.ko MULTIC_ADMIN=$repo/target/release/multic_admin \
+export MULTIC_MODULE=$kos/rust_mcast_client.ko MULTIC_ADMIN=$admin_dir/multic_admin \
 	MULTIC_CONFIG=$work/etc/multi_client.json MULTIC_OLD_CONFIG_DIR=$work/old \
 	MULTIC_STATE_DIR=$work/state MULTIC_LOCK_DIR=$work/lock
 mkdir -p "$work/lock"
