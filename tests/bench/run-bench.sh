@@ -35,9 +35,16 @@ for m in 1 16 128; do
 	done
 done
 in_ns "$NS_SND" $TOOL genl server clear
-with=$(in_ns "$NS_SND" "$BIN" unicast 7000 "$N" 512 10.77.0.1 | rate)
-rmmod rust_mcast_server
-without=$(in_ns "$NS_SND" "$BIN" unicast 7000 "$N" 512 10.77.0.1 | rate)
-load_modules
-echo "PASS: bench: unmatched UDP with the hook / without: $(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.2f", a / b }') ($with vs $without datagrams/s)"
+# Alternate loaded and unloaded runs and keep the best of each, so that a
+# busy moment of the machine does not decide the ratio.
+best_with=0 best_without=0
+for round in 1 2 3; do
+	r=$(in_ns "$NS_SND" "$BIN" unicast 7000 "$N" 512 10.77.0.1 | rate)
+	[ "$r" -gt "$best_with" ] && best_with=$r
+	rmmod rust_mcast_server
+	r=$(in_ns "$NS_SND" "$BIN" unicast 7000 "$N" 512 10.77.0.1 | rate)
+	[ "$r" -gt "$best_without" ] && best_without=$r
+	load_modules
+done
+echo "PASS: bench: unmatched UDP with the hook / without: $(awk -v a="$best_with" -v b="$best_without" 'BEGIN { printf "%.2f", a / b }') ($best_with vs $best_without datagrams/s, best of 3)"
 cleanup_network
