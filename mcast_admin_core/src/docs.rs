@@ -178,7 +178,7 @@ fn files(side: &Side) -> Section {
         blocks: vec![
             item(side.default_config, format!("The configuration: what {} restores into the module. The old tool's JSON schema, {schema}, written in the old tool's layout (json-c pretty print: two-space indent, no space after the colon, no final newline), so old and new files compare cleanly. Other keys are ignored when reading and not written back.", side.tool)),
             item(format!("{}.lock", side.default_config), "Lock file: every change holds an exclusive flock on it from reading the configuration to writing it back, so concurrent invocations run one after the other."),
-            para("A change is applied to the kernel first; only if the kernel accepts it is the file replaced, atomically (temporary file in the same directory, fsync, rename, fsync of the directory). A refused change, or bad input, leaves kernel and file as they were. A file that cannot be read or parsed is an error naming it: fix or remove it, it is never replaced silently."),
+            para("A change is applied to the kernel first; only if the kernel accepts it is the file replaced, atomically (temporary file in the same directory, fsync, rename, fsync of the directory); a temporary file left by an invocation killed before its rename is removed by the next change. A refused change, or bad input, leaves kernel and file as they were. A file that cannot be read or parsed is an error naming it: fix or remove it, it is never replaced silently."),
             para(format!("Queries ({}) read only the kernel and never open the file.", queries(side))),
         ],
     }

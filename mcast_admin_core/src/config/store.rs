@@ -131,14 +131,54 @@ impl Locked<'_> {
     }
 
     /// Replaces the file's contents atomically: readers see the old or the
-    /// new text, never a mix, even after a crash.
+    /// new text, never a mix, even after a crash. Temporary files that an
+    /// earlier writer left behind (killed before its rename) are removed
+    /// first: only the lock holder writes them, so any seen now is stale.
     pub fn store(&self, text: &str) -> Result<()> {
+        remove_stale_temporaries(&self.file.path);
         write_atomic(&self.file.path, text.as_bytes(), |_| Ok(())).map_err(|e| match e.kind() {
             ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
                 Error::NoWriteAccess(self.file.path.clone())
             }
             _ => self.file.error(format!("cannot write: {e}")),
         })
+    }
+}
+
+/// The name prefix of [`write_atomic`]'s temporary files for `path`.
+fn temporary_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.")
+}
+
+/// Whether `name` is one of [`write_atomic`]'s temporary files for the file
+/// whose prefix is `prefix`: the prefix, six random letters or digits, `.tmp`.
+fn is_temporary(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|random| {
+            random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files a killed writer of `path` left beside it.
+/// Best effort: a failure here must not stop the write itself.
+fn remove_stale_temporaries(path: &Path) {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = temporary_prefix(path);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if is_temporary(&entry.file_name().to_string_lossy(), &prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -155,16 +195,12 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mode = match fs::metadata(path) {
         Ok(meta) => meta.permissions().mode() & 0o7777,
         Err(_) => NEW_FILE_MODE,
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+        .prefix(&temporary_prefix(path))
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
@@ -215,6 +251,40 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"old");
         let file = ConfigFile::new(&path);
         assert_eq!(file.read_unlocked().unwrap().as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn a_store_removes_temporaries_a_killed_writer_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ConfigFile::new(dir.path().join("c.json"));
+        let stale = dir.path().join(".c.json.aB3xY9.tmp");
+        // Not ours: another file's temporary, and names that only look alike.
+        let kept = [
+            ".d.json.aB3xY9.tmp",
+            ".c.json.toolong7.tmp",
+            "c.json.aB3xY9.tmp",
+        ];
+        fs::write(&stale, "half").unwrap();
+        for k in kept {
+            fs::write(dir.path().join(k), "x").unwrap();
+        }
+        file.lock().unwrap().store("new").unwrap();
+        assert!(!stale.exists());
+        for k in kept {
+            assert!(dir.path().join(k).exists(), "{k}");
+        }
+        assert_eq!(fs::read_to_string(file.path()).unwrap(), "new");
+        // The writer's own temporary files are recognised as such.
+        let mut seen = String::new();
+        write_atomic(file.path(), b"again", |tmp| {
+            seen = tmp.file_name().unwrap().to_string_lossy().into_owned();
+            Ok(())
+        })
+        .unwrap();
+        assert!(
+            is_temporary(&seen, &temporary_prefix(file.path())),
+            "{seen}"
+        );
     }
 
     #[test]
