@@ -63,6 +63,7 @@ extern "C" {
     pub fn rmc_nla_data(a: *const NlAttr) -> *const c_void;
     pub fn rmc_nla_len(a: *const NlAttr) -> c_int;
     pub fn rmc_genl_set_err_msg(info: *mut GenlInfo, msg: *const c_char);
+    pub fn rmc_dump_set_err_msg(cb: *mut NetlinkCallback, msg: *const c_char);
     pub fn rmc_genlmsg_new(payload: usize) -> *mut SkBuff;
     pub fn rmc_genlmsg_put_reply(skb: *mut SkBuff, info: *mut GenlInfo, f: *const GenlFamily, cmd: u8) -> *mut c_void;
     pub fn rmc_genlmsg_put_dump(skb: *mut SkBuff, cb: *mut NetlinkCallback, f: *const GenlFamily, cmd: u8) -> *mut c_void;

@@ -207,13 +207,14 @@ impl<'a> Dump<'a> {
     }
 }
 
-fn fail(info: *mut ffi::GenlInfo, e: OpError) -> c_int {
+/// The negative errno for `e`; a configuration error's text goes to the
+/// extended ack through `set_message`.
+fn fail(e: OpError, set_message: impl FnOnce(*const core::ffi::c_char)) -> c_int {
     match e {
         OpError::Config(e) => {
             let mut text = TextBuf::<80>::new();
             let _ = core::fmt::write(&mut text, format_args!("{e}"));
-            // SAFETY: extack copies the NUL-terminated text into its own buffer.
-            unsafe { ffi::rmc_genl_set_err_msg(info, text.as_c_bytes().as_ptr().cast()) };
+            set_message(text.as_c_bytes().as_ptr().cast());
             -e.errno()
         }
         OpError::Errno(errno) => -errno,
@@ -230,7 +231,8 @@ extern "C" fn rmc_genl_doit(_skb: *mut ffi::SkBuff, info: *mut ffi::GenlInfo) ->
     let cmd = unsafe { ffi::rmc_genl_info_cmd(info.as_ptr()) };
     match state.doit(cmd, &req) {
         Ok(()) => 0,
-        Err(e) => fail(info.as_ptr(), e),
+        // SAFETY: extack copies the NUL-terminated text into its own buffer.
+        Err(e) => fail(e, |msg| unsafe { ffi::rmc_genl_set_err_msg(info.as_ptr(), msg) }),
     }
 }
 
@@ -245,7 +247,8 @@ extern "C" fn rmc_genl_dumpit(skb: *mut ffi::SkBuff, cb: *mut ffi::NetlinkCallba
     match state.dumpit(cmd, &mut dump) {
         Ok(true) => 1,
         Ok(false) => 0,
-        Err(OpError::Config(e)) => -e.errno(),
-        Err(OpError::Errno(errno)) => -errno,
+        // SAFETY: the dump's extack copies the text; the core sends it with
+        // the final NLMSG_DONE.
+        Err(e) => fail(e, |msg| unsafe { ffi::rmc_dump_set_err_msg(cb.as_ptr(), msg) }),
     }
 }

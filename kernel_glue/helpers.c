@@ -81,6 +81,7 @@ long *rmc_dump_cursor(struct netlink_callback *cb) { return cb->args; }
 const void *rmc_nla_data(const struct nlattr *a) { return nla_data(a); }
 int rmc_nla_len(const struct nlattr *a) { return nla_len(a); }
 void rmc_genl_set_err_msg(struct genl_info *info, const char *msg) { NL_SET_ERR_MSG_FMT(info->extack, "%s", msg); }
+void rmc_dump_set_err_msg(struct netlink_callback *cb, const char *msg) { NL_SET_ERR_MSG_FMT(cb->extack, "%s", msg); }
 struct sk_buff *rmc_genlmsg_new(size_t payload) { return genlmsg_new(payload, GFP_KERNEL); }
 void *rmc_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info, const struct genl_family *f, u8 cmd) { return genlmsg_put_reply(skb, info, f, 0, cmd); }
 void *rmc_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, const struct genl_family *f, u8 cmd) { return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq, f, NLM_F_MULTI, cmd); }
