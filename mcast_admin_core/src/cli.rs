@@ -1,14 +1,38 @@
 //! What both binaries do around their clap definition: parse with the old
-//! tool's exit status for usage errors and one-line messages, and write
-//! man pages and completions on request.
+//! tool's exit status for usage errors and one-line messages, write man
+//! pages and completions on request, and otherwise run the tool.
 
 use crate::docs::{self, Section};
 use crate::error::exit;
 use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use clap::{Args, CommandFactory, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// A binary's clap definition, as the shared [`main`] needs it.
+pub trait Tool: Parser {
+    /// The hidden generation options (flattened into the definition).
+    fn generate(&self) -> &Generate;
+    /// The man page's sections beyond those clap writes.
+    fn man_sections() -> Vec<Section>;
+    /// Runs the parsed command line; returns the exit status.
+    fn run(&self) -> ExitCode;
+}
+
+/// The whole of a binary's `main`: parse the process's arguments, then
+/// either generate the packaging files or run the tool.
+pub fn main<T: Tool>() -> ExitCode {
+    let tool: T = match parse(std::env::args_os()) {
+        Ok(tool) => tool,
+        Err(code) => return code,
+    };
+    let generate = tool.generate();
+    if generate.requested() {
+        return generate.run::<T>(&T::man_sections());
+    }
+    tool.run()
+}
 
 /// Parses `args`. Help and version are printed (exit 0); any other problem
 /// is printed as one line on stderr and gives exit status 255.
@@ -34,12 +58,25 @@ pub fn one_line(e: &clap::Error) -> String {
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
-/// The hidden generation options every binary has.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The hidden generation options every binary has; flatten them last into
+/// the clap definition.
+#[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Generate {
-    /// `--generate-man DIR`
+    /// Write the man page into DIR (for packaging)
+    #[arg(
+        id = "generate_man",
+        long = "generate-man",
+        value_name = "DIR",
+        hide = true
+    )]
     pub man: Option<PathBuf>,
-    /// `--generate-completions DIR`
+    /// Write bash, zsh and fish completions into DIR (for packaging)
+    #[arg(
+        id = "generate_completions",
+        long = "generate-completions",
+        value_name = "DIR",
+        hide = true
+    )]
     pub completions: Option<PathBuf>,
 }
 

@@ -185,6 +185,34 @@ impl Error {
     }
 }
 
+/// The failures of a run that goes on after one (a restore): each item's
+/// error is kept with the item it happened to.
+#[derive(Debug, Default)]
+pub struct Failures(Vec<Error>);
+
+impl Failures {
+    /// Keeps `e`, which happened to the item `context` names. A fatal error
+    /// would repeat for every item, so it is returned to stop the run.
+    pub fn keep(&mut self, e: Error, context: impl FnOnce() -> String) -> Result<()> {
+        if e.is_fatal() {
+            return Err(e);
+        }
+        self.0.push(Error::During {
+            context: context(),
+            source: Box::new(e),
+        });
+        Ok(())
+    }
+
+    /// Success if nothing failed, else all the failures as one error.
+    pub fn into_result(self) -> Result<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            _ => Err(Error::Several(self.0)),
+        }
+    }
+}
+
 /// Shorthand for this crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -10,7 +10,8 @@
 //! - [`output`]: the old tool's layouts and `--json`;
 //! - [`cli`]: parsing and generation around the clap definitions;
 //! - [`docs`]: man pages and shell completions from the clap definitions;
-//! - [`error`]: one error type, one line per error, exit statuses.
+//! - [`error`]: one error type, one line per error, exit statuses;
+//! - `testing` (feature `testing`): helpers for the workspace's tests.
 
 #![warn(missing_docs)]
 
@@ -25,4 +26,6 @@ pub mod output;
 pub mod parse;
 pub mod server;
 pub mod side;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod usage;

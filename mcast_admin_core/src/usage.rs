@@ -3,6 +3,24 @@
 
 use crate::error::{Error, Result};
 
+// The commands as messages name them; both tools spell them alike.
+/// `-A`.
+pub const ADD: &str = "-A/--add";
+/// `-D`.
+pub const DELETE: &str = "-D/--delete";
+/// `-C`.
+pub const CLEAR: &str = "-C/--clear";
+/// `-P`.
+pub const STATS: &str = "-P/--stats";
+/// `-L`.
+pub const LIST: &str = "-L/--list";
+/// `-S` (`multis_admin` only).
+pub const SHOW: &str = "-S/--show";
+/// `-R`.
+pub const RESTORE: &str = "-R/--restore";
+/// `--import`.
+pub const IMPORT: &str = "--import";
+
 /// An option as written in messages (`-m/--multiip`), and whether it was given.
 pub type Given<'a> = (&'a str, bool);
 

@@ -7,18 +7,14 @@ use mcast_admin_core::kernel::{ClientStats, EntryInfo, GroupInfo, ServerStats, T
 use mcast_admin_core::output::{client, server};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::genl::{client as cg, server as sg};
-use std::path::PathBuf;
+
+// `mcast_admin_core::testing` needs its feature, which this crate's own
+// tests could only turn on through a dependency on itself.
+#[path = "../src/testing/golden.rs"]
+mod testing;
 
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(actual, expected, "{name}");
+    testing::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 fn ip(text: &str) -> Ipv4 {

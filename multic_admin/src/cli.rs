@@ -2,10 +2,12 @@
 //! `--allow-link-local`, `--json`, `-R`, `--import` and `--config`.
 
 use clap::{ArgAction, Parser};
-use mcast_admin_core::cli::Generate;
-use mcast_admin_core::client::ClientOptions;
+use mcast_admin_core::cli::{Generate, Tool};
+use mcast_admin_core::client::{self, ClientOptions};
+use mcast_admin_core::docs::{self, Section};
 use mcast_admin_core::side::CLIENT;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Configures rust_mcast_client, which restores the unicast copies a
 /// configured server sends to this host into their multicast group.
@@ -82,12 +84,8 @@ pub struct Cli {
     #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = "Options")]
     pub version: Option<bool>,
 
-    /// Write the man page into DIR (for packaging)
-    #[arg(long = "generate-man", value_name = "DIR", hide = true)]
-    pub generate_man: Option<PathBuf>,
-    /// Write bash, zsh and fish completions into DIR (for packaging)
-    #[arg(long = "generate-completions", value_name = "DIR", hide = true)]
-    pub generate_completions: Option<PathBuf>,
+    #[command(flatten)]
+    pub generate: Generate,
 }
 
 impl Cli {
@@ -113,12 +111,18 @@ impl Cli {
     pub fn config_path(&self) -> PathBuf {
         CLIENT.config_path(self.config.clone())
     }
+}
 
-    /// The hidden generation requests.
-    pub fn generate(&self) -> Generate {
-        Generate {
-            man: self.generate_man.clone(),
-            completions: self.generate_completions.clone(),
-        }
+impl Tool for Cli {
+    fn generate(&self) -> &Generate {
+        &self.generate
+    }
+
+    fn man_sections() -> Vec<Section> {
+        docs::client_sections()
+    }
+
+    fn run(&self) -> ExitCode {
+        client::main(&self.options(), self.config_path())
     }
 }

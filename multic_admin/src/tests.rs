@@ -9,6 +9,7 @@ use mcast_admin_core::client::{execute, resolve, ClientOptions};
 use mcast_admin_core::config::ConfigFile;
 use mcast_admin_core::docs;
 use mcast_admin_core::kernel::fake::FakeClient;
+use mcast_admin_core::testing;
 use std::path::PathBuf;
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -24,15 +25,7 @@ fn clap_error(args: &[&str]) -> String {
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(actual, expected, "{name}");
+    testing::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub use run::execute;
 use crate::config::{ClientEntry, ConfigFile};
 use crate::error::{report, Result};
 use crate::netlink::NeliClient;
+use crate::usage::{ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, STATS};
 use crate::{parse, usage};
 use mcast_shared::addr::Ipv4;
 use std::io;
@@ -96,14 +97,6 @@ pub enum Change {
     /// `-R`: apply the configuration file to the kernel.
     Restore,
 }
-
-const ADD: &str = "-A/--add";
-const DELETE: &str = "-D/--delete";
-const CLEAR: &str = "-C/--clear";
-const STATS: &str = "-P/--stats";
-const LIST: &str = "-L/--list";
-const RESTORE: &str = "-R/--restore";
-const IMPORT: &str = "--import";
 
 /// Checks the combination and the values; touches nothing.
 pub fn resolve(o: &ClientOptions) -> Result<ClientCommand> {

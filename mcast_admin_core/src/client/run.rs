@@ -4,10 +4,11 @@
 //! kernel only and never touch the file.
 
 use super::{Change, ClientCommand, Query};
-use crate::config::{ClientConfig, ClientEntry, ConfigFile, Locked};
-use crate::error::{Error, Result};
+use crate::config::document::{adopt, edit, load};
+use crate::config::{ClientConfig, ClientEntry, ConfigFile};
+use crate::error::{Failures, Result};
 use crate::kernel::{ClientKernel, ClientStats};
-use crate::output::client as output;
+use crate::output::{self, client as layout};
 use mcast_shared::error::errno;
 use mcast_shared::genl::limits;
 use std::io::Write;
@@ -20,12 +21,7 @@ pub fn execute(
     out: &mut dyn Write,
 ) -> Result<()> {
     match command {
-        ClientCommand::Query(query) => {
-            let text = ask(query, kernel)?;
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(Error::Output)
-        }
+        ClientCommand::Query(query) => output::print(out, &ask(query, kernel)?),
         ClientCommand::Change(change) => {
             // Asked first: it gives the limit, and a missing module is
             // reported before any file is created.
@@ -45,8 +41,8 @@ fn ask(query: &Query, kernel: &mut dyn ClientKernel) -> Result<String> {
         Query::Stats { key: None, json } => {
             let stats = kernel.stats()?;
             match json {
-                true => output::stats_json(&stats),
-                false => output::stats_text(&stats),
+                true => layout::stats_json(&stats),
+                false => layout::stats_text(&stats),
             }
         }
         Query::Stats {
@@ -55,15 +51,15 @@ fn ask(query: &Query, kernel: &mut dyn ClientKernel) -> Result<String> {
         } => {
             let info = kernel.entry_stats(server, port)?;
             match json {
-                true => output::entry_stats_json(&info),
-                false => output::entry_stats_text(&info),
+                true => layout::entry_stats_json(&info),
+                false => layout::entry_stats_text(&info),
             }
         }
         Query::List { json } => {
             let entries = kernel.entries()?;
             match json {
-                true => output::list_json(&entries),
-                false => output::list_text(&entries),
+                true => layout::list_json(&entries),
+                false => layout::list_text(&entries),
             }
         }
     })
@@ -78,7 +74,7 @@ fn apply(
 ) -> Result<()> {
     match change {
         Change::Add(entry) => edit(file, |config| add(kernel, config, entry, stats.max_entries)),
-        Change::Delete { server, port } => edit(file, |config| {
+        Change::Delete { server, port } => edit(file, |config: &mut ClientConfig| {
             match kernel.del_entry(*server, *port) {
                 Ok(()) => {}
                 // Gone from the kernel already (a module reload without a
@@ -90,7 +86,7 @@ fn apply(
             }
             Ok(config.remove(*server, *port))
         }),
-        Change::Clear => edit(file, |config| {
+        Change::Clear => edit(file, |config: &mut ClientConfig| {
             kernel.clear()?;
             let changed = !config.entries.is_empty();
             config.entries.clear();
@@ -122,48 +118,21 @@ fn add(
     Ok(config.set(*entry))
 }
 
-/// Locks the file, reads it, lets `change` alter the kernel and the
-/// configuration, and writes the file if `change` succeeded with a change.
-fn edit(file: &ConfigFile, change: impl FnOnce(&mut ClientConfig) -> Result<bool>) -> Result<()> {
-    let locked = file.lock()?;
-    let mut config = load(&locked)?;
-    if change(&mut config)? {
-        locked.store(&config.to_json_c())?;
-    }
-    Ok(())
-}
-
-fn load(locked: &Locked<'_>) -> Result<ClientConfig> {
-    Ok(locked
-        .load(|text| ClientConfig::parse(text, false))?
-        .unwrap_or_default())
-}
-
 /// Adds every configured entry to the kernel; entries it already has
 /// unchanged are fine, and nothing is removed. A failing entry does not stop
 /// the others, unless the failure would repeat for all of them.
 fn restore(kernel: &mut dyn ClientKernel, file: &ConfigFile) -> Result<()> {
     let locked = file.lock()?;
-    let config = load(&locked)?;
-    let mut failures = Vec::new();
+    let config: ClientConfig = load(&locked)?;
+    let mut failures = Failures::default();
     for entry in &config.entries {
         match kernel.add_entry(entry) {
             Ok(()) => {}
             Err(e) if e.kernel_errno() == Some(errno::EEXIST) => {}
-            Err(e) if e.is_fatal() => return Err(e),
-            Err(e) => {
-                let context = format!("entry {} port {}", entry.server, entry.port);
-                failures.push(Error::During {
-                    context,
-                    source: Box::new(e),
-                });
-            }
+            Err(e) => failures.keep(e, || format!("entry {} port {}", entry.server, entry.port))?,
         }
     }
-    match failures.len() {
-        0 => Ok(()),
-        _ => Err(Error::Several(failures)),
-    }
+    failures.into_result()
 }
 
 /// Checks an old tool's file and makes it the configuration file; the
@@ -175,13 +144,5 @@ fn import(file: &ConfigFile, from: &ConfigFile, allow_link_local: bool) -> Resul
     config
         .check_limits(limits::DEFAULT_MAX_ENTRIES)
         .map_err(|e| from.error(e.to_string()))?;
-    let locked = file.lock()?;
-    if file.read_unlocked()?.is_some() {
-        let reason = format!(
-            "exists already; remove it first to import {}",
-            from.path().display()
-        );
-        return Err(file.error(reason));
-    }
-    locked.store(&config.to_json_c())
+    adopt(file, from, &config)
 }

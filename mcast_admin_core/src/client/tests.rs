@@ -4,28 +4,18 @@ use super::*;
 use crate::error::{exit, Error};
 use crate::kernel::fake::FakeClient;
 use crate::kernel::{ClientKernel, EntryInfo, Traffic};
+use crate::testing::Scratch;
 use std::fs;
 
 const S: Ipv4 = Ipv4([10, 0, 1, 10]);
 const G: Ipv4 = Ipv4([239, 10, 0, 1]);
 
-struct Env {
-    dir: tempfile::TempDir,
-    file: ConfigFile,
-    kernel: FakeClient,
-}
+/// Where each test's configuration file goes, inside its own directory.
+const FILE: &str = "etc/multi_client.json";
+
+type Env = Scratch<FakeClient>;
 
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let file = ConfigFile::new(dir.path().join("etc/multi_client.json"));
-        Env {
-            dir,
-            file,
-            kernel: FakeClient::default(),
-        }
-    }
-
     fn run(&mut self, command: ClientCommand) -> Result<String> {
         let mut out = Vec::new();
         execute(&command, &mut self.kernel, &self.file, &mut out)?;
@@ -34,15 +24,6 @@ impl Env {
 
     fn args(&mut self, options: ClientOptions) -> Result<String> {
         self.run(resolve(&options)?)
-    }
-
-    fn text(&self) -> Option<String> {
-        fs::read_to_string(self.file.path()).ok()
-    }
-
-    fn write(&self, text: &str) {
-        fs::create_dir_all(self.file.path().parent().unwrap()).unwrap();
-        fs::write(self.file.path(), text).unwrap();
     }
 }
 
@@ -78,7 +59,7 @@ const ONE_ENTRY: &str = "{\n  \"multi_server_info_array\":[\n    {\n      \"serv
 
 #[test]
 fn add_update_delete_clear() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     assert_eq!(
         env.args(add("10.0.1.10", "5000", "239.10.0.1")).unwrap(),
         ""
@@ -147,12 +128,12 @@ fn add_update_delete_clear() {
 #[test]
 fn the_file_catches_up_with_the_module() {
     // The module has the entry, the file does not: adding records it.
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.kernel.add_entry(&entry(5000, G)).unwrap();
     env.args(add("10.0.1.10", "5000", "239.10.0.1")).unwrap();
     assert_eq!(env.text().unwrap(), ONE_ENTRY);
     // The file has it, the module lost it: adding re-adds it, deleting forgets it.
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write(ONE_ENTRY);
     env.args(add("10.0.1.10", "5000", "239.10.0.1")).unwrap();
     assert_eq!(env.kernel.entries.len(), 1);
@@ -166,7 +147,7 @@ fn the_file_catches_up_with_the_module() {
 
 #[test]
 fn queries_print_the_old_layouts_and_never_touch_the_file() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     assert_eq!(
         env.run(ClientCommand::Query(Query::List { json: false }))
             .unwrap(),
@@ -216,7 +197,7 @@ fn queries_print_the_old_layouts_and_never_touch_the_file() {
 
 #[test]
 fn refusals_and_bad_input_leave_the_file() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write(ONE_ENTRY);
     env.kernel.gate.privileged = false;
     let e = env.args(del("10.0.1.10", "5000")).unwrap_err();
@@ -279,7 +260,7 @@ fn refusals_and_bad_input_leave_the_file() {
 
 #[test]
 fn a_corrupt_file_is_an_error_and_stays() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write("[]");
     let e = env
         .args(ClientOptions {
@@ -301,8 +282,8 @@ fn a_corrupt_file_is_an_error_and_stays() {
 
 #[test]
 fn restore_and_import() {
-    let mut env = Env::new();
-    let old = env.dir.path().join("multi_client_startup_config");
+    let mut env = Env::new(FILE);
+    let old = env.dir().join("multi_client_startup_config");
     // The generator wrote ports as strings; VRRP entries had no allowance.
     fs::write(&old, r#"{"multi_server_info_array": [{"server_ip": "10.0.1.10", "group_ip": "239.10.0.1", "client_port": "5000"}, {"server_ip": "10.0.1.20", "group_ip": "224.0.0.18", "client_port": 0}]}"#).unwrap();
     let import = |allow| ClientCommand::Import {

@@ -2,11 +2,13 @@
 //! json-c layout, replaced atomically under a lock.
 
 pub mod client;
+pub mod document;
 mod fields;
 pub mod json_c;
 pub mod server;
 pub mod store;
 
 pub use client::{ClientConfig, ClientEntry};
+pub use document::Document;
 pub use server::{GroupConfig, ServerConfig};
 pub use store::{ConfigFile, Locked};

@@ -4,9 +4,18 @@
 pub mod client;
 pub mod server;
 
+use crate::error::{Error, Result};
 use mcast_shared::genl::Counter;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use std::io::Write;
+
+/// Writes a query's output, all of it, to `out`.
+pub fn print(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
 
 /// Counters as a JSON object keyed by their names, in table order, followed
 /// by extra named values (the module's limits).

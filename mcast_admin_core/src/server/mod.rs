@@ -10,6 +10,7 @@ pub use run::execute;
 use crate::config::ConfigFile;
 use crate::error::{report, Result};
 use crate::netlink::NeliServer;
+use crate::usage::{ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, SHOW, STATS};
 use crate::{parse, usage};
 use mcast_shared::addr::Ipv4;
 use std::io;
@@ -109,15 +110,6 @@ pub enum Change {
     /// `-R`: apply the configuration file to the kernel.
     Restore,
 }
-
-const ADD: &str = "-A/--add";
-const DELETE: &str = "-D/--delete";
-const CLEAR: &str = "-C/--clear";
-const STATS: &str = "-P/--stats";
-const LIST: &str = "-L/--list";
-const SHOW: &str = "-S/--show";
-const RESTORE: &str = "-R/--restore";
-const IMPORT: &str = "--import";
 
 /// Checks the combination and the values; touches nothing.
 pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {

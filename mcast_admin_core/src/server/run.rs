@@ -4,10 +4,11 @@
 //! kernel only and never touch the file.
 
 use super::{Change, Members, Query, ServerCommand};
-use crate::config::{ConfigFile, Locked, ServerConfig};
-use crate::error::{Error, Result};
+use crate::config::document::{adopt, edit, load};
+use crate::config::{ConfigFile, ServerConfig};
+use crate::error::{Failures, Result};
 use crate::kernel::{ServerKernel, ServerStats, MEMBERS_PER_REQUEST};
-use crate::output::server as output;
+use crate::output::{self, server as layout};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::errno;
 use mcast_shared::genl::limits;
@@ -21,12 +22,7 @@ pub fn execute(
     out: &mut dyn Write,
 ) -> Result<()> {
     match command {
-        ServerCommand::Query(query) => {
-            let text = ask(query, kernel)?;
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(Error::Output)
-        }
+        ServerCommand::Query(query) => output::print(out, &ask(query, kernel)?),
         ServerCommand::Change(change) => {
             // Asked first: it gives the limits, and a missing module is
             // reported before any file is created.
@@ -43,8 +39,8 @@ fn ask(query: &Query, kernel: &mut dyn ServerKernel) -> Result<String> {
         Query::Stats { group: None, json } => {
             let stats = kernel.stats()?;
             match json {
-                true => output::stats_json(&stats),
-                false => output::stats_text(&stats),
+                true => layout::stats_json(&stats),
+                false => layout::stats_text(&stats),
             }
         }
         Query::Stats {
@@ -53,22 +49,22 @@ fn ask(query: &Query, kernel: &mut dyn ServerKernel) -> Result<String> {
         } => {
             let info = kernel.group_stats(group)?;
             match json {
-                true => output::group_stats_json(&info),
-                false => output::group_stats_text(&info),
+                true => layout::group_stats_json(&info),
+                false => layout::group_stats_text(&info),
             }
         }
         Query::List { group, json } => {
             let members = kernel.members(group)?;
             match json {
-                true => output::list_json(group, &members),
-                false => output::list_text(group, &members),
+                true => layout::list_json(group, &members),
+                false => layout::list_text(group, &members),
             }
         }
         Query::Show { json } => {
             let groups = kernel.groups()?;
             match json {
-                true => output::show_json(&groups),
-                false => output::show_text(&groups),
+                true => layout::show_json(&groups),
+                false => layout::show_text(&groups),
             }
         }
     })
@@ -82,7 +78,7 @@ fn apply(
     file: &ConfigFile,
 ) -> Result<()> {
     match change {
-        Change::Add { group, members } => edit(file, |config| match members {
+        Change::Add { group, members } => edit(file, |config: &mut ServerConfig| match members {
             Members::Keep => add(kernel, config, stats, *group, &[]),
             Members::Join(members) => add(kernel, config, stats, *group, members),
             Members::Quit(members) => {
@@ -90,7 +86,7 @@ fn apply(
                 Ok(config.remove_members(*group, members))
             }
         }),
-        Change::Delete(group) => edit(file, |config| {
+        Change::Delete(group) => edit(file, |config: &mut ServerConfig| {
             match kernel.del_group(*group) {
                 Ok(()) => {}
                 // Gone from the kernel already (a module reload without a
@@ -102,7 +98,7 @@ fn apply(
             }
             Ok(config.remove_group(*group))
         }),
-        Change::Clear => edit(file, |config| {
+        Change::Clear => edit(file, |config: &mut ServerConfig| {
             kernel.clear()?;
             let changed = !config.groups.is_empty();
             config.groups.clear();
@@ -110,21 +106,6 @@ fn apply(
         }),
         Change::Restore => restore(kernel, file),
     }
-}
-
-/// Locks the file, reads it, lets `change` alter the kernel and the
-/// configuration, and writes the file if `change` succeeded with a change.
-fn edit(file: &ConfigFile, change: impl FnOnce(&mut ServerConfig) -> Result<bool>) -> Result<()> {
-    let locked = file.lock()?;
-    let mut config = load(&locked)?;
-    if change(&mut config)? {
-        locked.store(&config.to_json_c())?;
-    }
-    Ok(())
-}
-
-fn load(locked: &Locked<'_>) -> Result<ServerConfig> {
-    Ok(locked.load(ServerConfig::parse)?.unwrap_or_default())
 }
 
 /// `-A -m G [-j L]`: checks the module's limits against the configuration,
@@ -170,24 +151,14 @@ pub(super) fn quit_in_requests(
 /// the others, unless the failure would repeat for all of them.
 fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile) -> Result<()> {
     let locked = file.lock()?;
-    let config = load(&locked)?;
-    let mut failures = Vec::new();
+    let config: ServerConfig = load(&locked)?;
+    let mut failures = Failures::default();
     for g in &config.groups {
         if let Err(e) = add_in_requests(kernel, g.group, &g.members, MEMBERS_PER_REQUEST) {
-            if e.is_fatal() {
-                return Err(e);
-            }
-            let context = format!("group {}", g.group);
-            failures.push(Error::During {
-                context,
-                source: Box::new(e),
-            });
+            failures.keep(e, || format!("group {}", g.group))?;
         }
     }
-    match failures.len() {
-        0 => Ok(()),
-        _ => Err(Error::Several(failures)),
-    }
+    failures.into_result()
 }
 
 /// Checks an old tool's file and makes it the configuration file; the
@@ -199,13 +170,5 @@ fn import(file: &ConfigFile, from: &ConfigFile) -> Result<()> {
     config
         .check_limits(limits::DEFAULT_MAX_GROUPS, limits::DEFAULT_MAX_MEMBERS)
         .map_err(|e| from.error(e.to_string()))?;
-    let locked = file.lock()?;
-    if file.read_unlocked()?.is_some() {
-        let reason = format!(
-            "exists already; remove it first to import {}",
-            from.path().display()
-        );
-        return Err(file.error(reason));
-    }
-    locked.store(&config.to_json_c())
+    adopt(file, from, &config)
 }

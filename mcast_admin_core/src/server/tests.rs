@@ -4,6 +4,7 @@ use super::*;
 use crate::error::{exit, Error};
 use crate::kernel::fake::FakeServer;
 use crate::kernel::{ServerKernel, MEMBERS_PER_REQUEST};
+use crate::testing::Scratch;
 use std::fs;
 
 const G: Ipv4 = Ipv4([239, 10, 0, 1]);
@@ -13,23 +14,12 @@ fn ip(text: &str) -> Ipv4 {
     Ipv4::parse(text).unwrap()
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    file: ConfigFile,
-    kernel: FakeServer,
-}
+/// Where each test's configuration file goes, inside its own directory.
+const FILE: &str = "etc/multi_server.json";
+
+type Env = Scratch<FakeServer>;
 
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let file = ConfigFile::new(dir.path().join("etc/multi_server.json"));
-        Env {
-            _dir: dir,
-            file,
-            kernel: FakeServer::default(),
-        }
-    }
-
     fn run(&mut self, command: ServerCommand) -> Result<String> {
         let mut out = Vec::new();
         execute(&command, &mut self.kernel, &self.file, &mut out)?;
@@ -38,15 +28,6 @@ impl Env {
 
     fn args(&mut self, options: ServerOptions) -> Result<String> {
         self.run(resolve(&options)?)
-    }
-
-    fn text(&self) -> Option<String> {
-        fs::read_to_string(self.file.path()).ok()
-    }
-
-    fn write(&self, text: &str) {
-        fs::create_dir_all(self.file.path().parent().unwrap()).unwrap();
-        fs::write(self.file.path(), text).unwrap();
     }
 }
 
@@ -72,7 +53,7 @@ const TWO_MEMBERS: &str = "{\n  \"multi_group_array\":[\n    {\n      \"group_ip
 
 #[test]
 fn add_join_quit_delete_clear() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     assert_eq!(
         env.args(add(
             "239.10.0.1",
@@ -126,7 +107,7 @@ fn add_join_quit_delete_clear() {
 
 #[test]
 fn queries_print_the_old_layouts_and_never_touch_the_file() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.kernel
         .add_group(G2, &[ip("10.0.1.11"), ip("10.0.1.12")])
         .unwrap();
@@ -178,7 +159,7 @@ fn queries_print_the_old_layouts_and_never_touch_the_file() {
 
 #[test]
 fn unknown_groups() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     for command in [
         ServerCommand::Query(Query::List {
             group: G,
@@ -207,7 +188,7 @@ fn unknown_groups() {
 
 #[test]
 fn delete_catches_up_with_a_module_that_lost_the_group() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write(TWO_MEMBERS);
     env.args(del("239.10.0.1")).unwrap();
     assert_eq!(env.text().unwrap(), "{\n  \"multi_group_array\":[\n  ]\n}");
@@ -215,7 +196,7 @@ fn delete_catches_up_with_a_module_that_lost_the_group() {
 
 #[test]
 fn a_refused_change_leaves_the_file() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write(TWO_MEMBERS);
     env.kernel.gate.privileged = false;
     let e = env
@@ -244,7 +225,7 @@ fn a_refused_change_leaves_the_file() {
 
 #[test]
 fn bad_input_touches_nothing() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     let cases = [
         (
             add("10.0.0.1", None, None),
@@ -282,7 +263,7 @@ fn bad_input_touches_nothing() {
 
 #[test]
 fn a_corrupt_file_is_an_error_and_stays() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write("{\"multi_group_array\":[{\"group_ip\":");
     let e = env
         .args(add("239.10.0.1", Some("10.0.0.1"), None))
@@ -303,7 +284,7 @@ fn a_corrupt_file_is_an_error_and_stays() {
 
 #[test]
 fn limits_come_from_the_module_and_are_checked_first() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.kernel.max_groups = 1;
     env.kernel.max_members = 2;
     env.args(add("239.10.0.1", Some("10.0.0.1"), None)).unwrap();
@@ -354,7 +335,7 @@ fn big_member_lists_go_in_several_requests() {
 
 #[test]
 fn restore_is_idempotent_and_goes_on_after_a_failure() {
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.write(TWO_MEMBERS);
     env.run(ServerCommand::Change(Change::Restore)).unwrap();
     env.run(ServerCommand::Change(Change::Restore)).unwrap();
@@ -364,7 +345,7 @@ fn restore_is_idempotent_and_goes_on_after_a_failure() {
     );
     assert_eq!(env.text().unwrap(), TWO_MEMBERS);
 
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.kernel.max_groups = 1;
     env.write(r#"{"multi_group_array":[{"group_ip":"239.10.0.7"},{"group_ip":"239.10.0.1"},{"group_ip":"239.10.0.2"}]}"#);
     let e = env.run(ServerCommand::Change(Change::Restore)).unwrap_err();
@@ -376,7 +357,7 @@ fn restore_is_idempotent_and_goes_on_after_a_failure() {
     assert_eq!(e.exit_status(), 234);
     assert_eq!(env.kernel.groups[0].group, G2);
 
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.kernel.gate.loaded = false;
     env.write(TWO_MEMBERS);
     assert!(matches!(
@@ -384,14 +365,14 @@ fn restore_is_idempotent_and_goes_on_after_a_failure() {
         Err(Error::NotLoaded { .. })
     ));
     // No file: nothing to restore.
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     env.run(ServerCommand::Change(Change::Restore)).unwrap();
 }
 
 #[test]
 fn import_adopts_an_old_file_once() {
-    let mut env = Env::new();
-    let old = env._dir.path().join("multi_server_startup_config");
+    let mut env = Env::new(FILE);
+    let old = env.dir().join("multi_server_startup_config");
     // Compact JSON with the generator script's duplicate group.
     fs::write(&old, r#"{"multi_group_array": [{"group_ip": "239.10.0.1", "member_array": ["10.0.1.11"]}, {"group_ip": "239.10.0.1", "member_array": ["10.0.1.12"]}]}"#).unwrap();
     env.run(ServerCommand::Import(old.clone())).unwrap();
@@ -407,7 +388,7 @@ fn import_adopts_an_old_file_once() {
         )
     );
 
-    let mut env = Env::new();
+    let mut env = Env::new(FILE);
     fs::write(&old, r#"{"multi_group_array":[{"group_ip":"10.0.0.1"}]}"#).unwrap();
     let e = env.run(ServerCommand::Import(old.clone())).unwrap_err();
     assert_eq!(e.to_string(), format!("{}: multi_group_array[0].group_ip: 10.0.0.1: a group must be a multicast address or 255.255.255.255", old.display()));

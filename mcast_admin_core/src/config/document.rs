@@ -1,0 +1,69 @@
+//! The read-change-write cycle both tools run on their configuration file,
+//! whatever its schema.
+
+use super::{ClientConfig, ConfigFile, Locked, ServerConfig};
+use crate::error::Result;
+
+/// A configuration as the tool's own file holds it.
+pub trait Document: Default {
+    /// Reads and checks the file's text.
+    fn read(text: &str) -> Result<Self, String>;
+    /// The file's text, in json-c's layout.
+    fn text(&self) -> String;
+}
+
+impl Document for ServerConfig {
+    fn read(text: &str) -> Result<Self, String> {
+        ServerConfig::parse(text)
+    }
+
+    fn text(&self) -> String {
+        self.to_json_c()
+    }
+}
+
+impl Document for ClientConfig {
+    // The tool's own file marks each allowed link-local entry itself; the
+    // blanket allowance is for importing old files only.
+    fn read(text: &str) -> Result<Self, String> {
+        ClientConfig::parse(text, false)
+    }
+
+    fn text(&self) -> String {
+        self.to_json_c()
+    }
+}
+
+/// The locked file's configuration; the empty one where there is no file yet.
+pub fn load<C: Document>(locked: &Locked<'_>) -> Result<C> {
+    Ok(locked.load(C::read)?.unwrap_or_default())
+}
+
+/// Locks the file, reads it, lets `change` alter the kernel and the
+/// configuration, and writes the file if `change` succeeded with a change.
+pub fn edit<C: Document>(
+    file: &ConfigFile,
+    change: impl FnOnce(&mut C) -> Result<bool>,
+) -> Result<()> {
+    let locked = file.lock()?;
+    let mut config = load(&locked)?;
+    if change(&mut config)? {
+        locked.store(&config.text())?;
+    }
+    Ok(())
+}
+
+/// Makes `config`, already read from the old tool's file `from` and
+/// checked, the configuration file. An existing configuration is never
+/// overwritten.
+pub fn adopt<C: Document>(file: &ConfigFile, from: &ConfigFile, config: &C) -> Result<()> {
+    let locked = file.lock()?;
+    if file.read_unlocked()?.is_some() {
+        let reason = format!(
+            "exists already; remove it first to import {}",
+            from.path().display()
+        );
+        return Err(file.error(reason));
+    }
+    locked.store(&config.text())
+}
