@@ -81,12 +81,17 @@ mod tests {
     #[test]
     fn incremental_matches_full_recompute() {
         let mut hdr = [
-            0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x01, 0x11, 0, 0, 10, 0, 1, 2, 239,
-            1, 2, 3,
+            0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x01, 0x11, 0, 0, 10, 0, 1, 2, 239, 1,
+            2, 3,
         ];
         let c = checksum(&hdr);
         hdr[10..12].copy_from_slice(&c.to_be_bytes());
-        for new in [[10, 0, 3, 7], [255, 255, 255, 255], [0, 0, 0, 0], [192, 168, 1, 1]] {
+        for new in [
+            [10, 0, 3, 7],
+            [255, 255, 255, 255],
+            [0, 0, 0, 0],
+            [192, 168, 1, 1],
+        ] {
             let old = [hdr[16], hdr[17], hdr[18], hdr[19]];
             let inc = replace4(u16::from_be_bytes([hdr[10], hdr[11]]), old, new);
             hdr[16..20].copy_from_slice(&new);

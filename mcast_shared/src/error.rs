@@ -30,7 +30,12 @@ pub enum ConfigError {
     /// The namespace already holds the maximum number of groups.
     TooManyGroups { limit: u32 },
     /// The group would exceed the member limit.
-    TooManyMembers { group: Ipv4, current: u32, requested: u32, limit: u32 },
+    TooManyMembers {
+        group: Ipv4,
+        current: u32,
+        requested: u32,
+        limit: u32,
+    },
     /// Members must be ordinary unicast addresses.
     MemberNotUnicast(Ipv4),
     /// The sender of a client entry must be a unicast address.
@@ -38,7 +43,11 @@ pub enum ConfigError {
     /// No client entry has that key.
     NoSuchEntry { sender: Ipv4, port: u16 },
     /// The client entry exists already, unchanged.
-    EntryExists { sender: Ipv4, port: u16, group: Ipv4 },
+    EntryExists {
+        sender: Ipv4,
+        port: u16,
+        group: Ipv4,
+    },
     /// The namespace already holds the maximum number of client entries.
     TooManyEntries { limit: u32 },
     /// A link-local group needs the explicit allowance flag.
@@ -58,8 +67,13 @@ impl ConfigError {
             TooManyGroups { .. } | TooManyMembers { .. } | TooManyEntries { .. } => errno::ENOSPC,
             EntryExists { .. } => errno::EEXIST,
             OutOfMemory => errno::ENOMEM,
-            MissingAttribute(_) | MalformedAttribute(_) | NotAGroupAddress(_) | MemberNotUnicast(_)
-            | SenderNotUnicast(_) | LinkLocalNotAllowed(_) | UnknownFlags(_) => errno::EINVAL,
+            MissingAttribute(_)
+            | MalformedAttribute(_)
+            | NotAGroupAddress(_)
+            | MemberNotUnicast(_)
+            | SenderNotUnicast(_)
+            | LinkLocalNotAllowed(_)
+            | UnknownFlags(_) => errno::EINVAL,
         }
     }
 }
@@ -70,24 +84,49 @@ impl fmt::Display for ConfigError {
         match *self {
             MissingAttribute(name) => write!(f, "missing attribute {name}"),
             MalformedAttribute(name) => write!(f, "malformed attribute {name}"),
-            NotAGroupAddress(ip) => write!(f, "{ip}: a group must be a multicast address or 255.255.255.255"),
+            NotAGroupAddress(ip) => write!(
+                f,
+                "{ip}: a group must be a multicast address or 255.255.255.255"
+            ),
             NoSuchGroup(ip) => write!(f, "{ip}: not a configured group"),
-            TooManyGroups { limit } => write!(f, "already {limit} groups, the limit (module parameter max_groups)"),
-            TooManyMembers { group, current, limit, .. } if current >= limit => {
+            TooManyGroups { limit } => write!(
+                f,
+                "already {limit} groups, the limit (module parameter max_groups)"
+            ),
+            TooManyMembers {
+                group,
+                current,
+                limit,
+                ..
+            } if current >= limit => {
                 write!(f, "group {group} already has {current} members")
             }
-            TooManyMembers { group, current, requested, limit } => write!(
+            TooManyMembers {
+                group,
+                current,
+                requested,
+                limit,
+            } => write!(
                 f,
                 "group {group}: {current} + {requested} members would pass the limit {limit}"
             ),
             MemberNotUnicast(ip) => write!(f, "{ip}: a member must be a unicast host address"),
             SenderNotUnicast(ip) => write!(f, "{ip}: a sender must be a unicast host address"),
             NoSuchEntry { sender, port } => write!(f, "no entry for sender {sender} port {port}"),
-            EntryExists { sender, port, group } => {
+            EntryExists {
+                sender,
+                port,
+                group,
+            } => {
                 write!(f, "sender {sender} port {port} already maps to {group}")
             }
-            TooManyEntries { limit } => write!(f, "already {limit} entries, the limit (module parameter max_entries)"),
-            LinkLocalNotAllowed(ip) => write!(f, "{ip} is link-local: allow it explicitly for this entry"),
+            TooManyEntries { limit } => write!(
+                f,
+                "already {limit} entries, the limit (module parameter max_entries)"
+            ),
+            LinkLocalNotAllowed(ip) => {
+                write!(f, "{ip} is link-local: allow it explicitly for this entry")
+            }
             UnknownFlags(bits) => write!(f, "unknown entry flags {bits:#x}"),
             OutOfMemory => write!(f, "out of kernel memory"),
         }
@@ -104,7 +143,10 @@ pub struct TextBuf<const N: usize> {
 impl<const N: usize> TextBuf<N> {
     /// An empty buffer.
     pub const fn new() -> Self {
-        TextBuf { bytes: [0; N], len: 0 }
+        TextBuf {
+            bytes: [0; N],
+            len: 0,
+        }
     }
 
     /// The text written so far.
@@ -150,9 +192,17 @@ mod tests {
     #[test]
     fn texts_name_the_problem() {
         let g = Ipv4([239, 1, 1, 1]);
-        let full = ConfigError::TooManyMembers { group: g, current: 1024, requested: 1, limit: 1024 };
+        let full = ConfigError::TooManyMembers {
+            group: g,
+            current: 1024,
+            requested: 1,
+            limit: 1024,
+        };
         assert_eq!(full.to_string(), "group 239.1.1.1 already has 1024 members");
-        assert_eq!(ConfigError::NoSuchGroup(g).to_string(), "239.1.1.1: not a configured group");
+        assert_eq!(
+            ConfigError::NoSuchGroup(g).to_string(),
+            "239.1.1.1: not a configured group"
+        );
         assert_eq!(ConfigError::NoSuchGroup(g).errno(), errno::ENOENT);
     }
 
@@ -163,8 +213,17 @@ mod tests {
             ConfigError::MissingAttribute("MEMBER_COUNT"),
             ConfigError::NotAGroupAddress(ip),
             ConfigError::TooManyGroups { limit: 65536 },
-            ConfigError::TooManyMembers { group: ip, current: 65535, requested: 65536, limit: 65536 },
-            ConfigError::EntryExists { sender: ip, port: 65535, group: ip },
+            ConfigError::TooManyMembers {
+                group: ip,
+                current: 65535,
+                requested: 65536,
+                limit: 65536,
+            },
+            ConfigError::EntryExists {
+                sender: ip,
+                port: 65535,
+                group: ip,
+            },
             ConfigError::TooManyEntries { limit: 65536 },
             ConfigError::LinkLocalNotAllowed(ip),
         ];

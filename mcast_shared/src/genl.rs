@@ -91,16 +91,46 @@ pub mod server {
 
     /// Global counters of the server, in per-CPU array order.
     pub const COUNTERS: [Counter; 10] = [
-        Counter { name: "tx_packets", help: "unicast copies handed to the IP output path" },
-        Counter { name: "tx_bytes", help: "IP bytes of those copies" },
-        Counter { name: "matched", help: "datagrams sent to a configured group" },
-        Counter { name: "unmatched", help: "UDP or VRRP datagrams to other destinations (passed untouched)" },
-        Counter { name: "no_members", help: "datagrams to a group that has no members" },
-        Counter { name: "route_fail", help: "copies dropped because no route led to the member" },
-        Counter { name: "alloc_fail", help: "copies not made for lack of memory" },
-        Counter { name: "xmit_fail", help: "copies the output path refused" },
-        Counter { name: "to_local", help: "copies dropped because the member is this host" },
-        Counter { name: "malformed", help: "matched datagrams too short for their headers" },
+        Counter {
+            name: "tx_packets",
+            help: "unicast copies handed to the IP output path",
+        },
+        Counter {
+            name: "tx_bytes",
+            help: "IP bytes of those copies",
+        },
+        Counter {
+            name: "matched",
+            help: "datagrams sent to a configured group",
+        },
+        Counter {
+            name: "unmatched",
+            help: "UDP or VRRP datagrams to other destinations (passed untouched)",
+        },
+        Counter {
+            name: "no_members",
+            help: "datagrams to a group that has no members",
+        },
+        Counter {
+            name: "route_fail",
+            help: "copies dropped because no route led to the member",
+        },
+        Counter {
+            name: "alloc_fail",
+            help: "copies not made for lack of memory",
+        },
+        Counter {
+            name: "xmit_fail",
+            help: "copies the output path refused",
+        },
+        Counter {
+            name: "to_local",
+            help: "copies dropped because the member is this host",
+        },
+        Counter {
+            name: "malformed",
+            help: "matched datagrams too short for their headers",
+        },
     ];
 
     /// Index of each counter in [`COUNTERS`].
@@ -179,13 +209,34 @@ pub mod client {
 
     /// Global counters of the client, in per-CPU array order.
     pub const COUNTERS: [Counter; 7] = [
-        Counter { name: "rx_packets", help: "marked unicast packets restored to their group" },
-        Counter { name: "rx_bytes", help: "IP bytes of those packets" },
-        Counter { name: "unmarked", help: "packets from a configured sender and port without the 0xE0 marker (left alone)" },
-        Counter { name: "no_entry", help: "marked packets no entry matched (left alone)" },
-        Counter { name: "malformed", help: "marked packets too short for their headers (left alone)" },
-        Counter { name: "fragments", help: "marked fragments gathered for reassembly before restoring" },
-        Counter { name: "alloc_fail", help: "packets left alone because they could not be made writable" },
+        Counter {
+            name: "rx_packets",
+            help: "marked unicast packets restored to their group",
+        },
+        Counter {
+            name: "rx_bytes",
+            help: "IP bytes of those packets",
+        },
+        Counter {
+            name: "unmarked",
+            help: "packets from a configured sender and port without the 0xE0 marker (left alone)",
+        },
+        Counter {
+            name: "no_entry",
+            help: "marked packets no entry matched (left alone)",
+        },
+        Counter {
+            name: "malformed",
+            help: "marked packets too short for their headers (left alone)",
+        },
+        Counter {
+            name: "fragments",
+            help: "marked fragments gathered for reassembly before restoring",
+        },
+        Counter {
+            name: "alloc_fail",
+            help: "packets left alone because they could not be made writable",
+        },
     ];
 
     /// Index of each counter in [`COUNTERS`].

@@ -89,7 +89,10 @@ mod tests {
             assert_eq!(find(&slots, 42, k, |p| keys[p]), Some(pos));
         }
         assert_eq!(find(&slots, 42, 1, |p| keys[p]), None);
-        assert_eq!(insert(&mut slots, 42, keys[3], 1024, |p| keys[p]), Err(IndexError::NoRoom));
+        assert_eq!(
+            insert(&mut slots, 42, keys[3], 1024, |p| keys[p]),
+            Err(IndexError::NoRoom)
+        );
     }
 
     #[test]
@@ -97,7 +100,10 @@ mod tests {
         let keys = [5u64, 5];
         let mut slots = vec![0u32; slot_count(2)];
         insert(&mut slots, 0, 5, 0, |p| keys[p]).unwrap();
-        assert_eq!(insert(&mut slots, 0, 5, 1, |p| keys[p]), Err(IndexError::Duplicate));
+        assert_eq!(
+            insert(&mut slots, 0, 5, 1, |p| keys[p]),
+            Err(IndexError::Duplicate)
+        );
         let mut tiny = vec![0u32; 4];
         assert_eq!(insert(&mut tiny, 0, 9, 2, |_| 0), Err(IndexError::NoRoom));
         assert_eq!(find(&[], 0, 9, |_| 0), None);

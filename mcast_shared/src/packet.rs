@@ -139,13 +139,19 @@ fn addr_at(bytes: &[u8], off: usize) -> Ipv4 {
 /// Server: the destination to look up among the groups, if this locally sent
 /// packet is one the proxy handles at all (UDP or VRRP over IPv4).
 pub fn server_candidate(header: &[u8]) -> Option<Ipv4Info> {
-    Ipv4Info::parse(header).ok().filter(Ipv4Info::is_carried_protocol)
+    Ipv4Info::parse(header)
+        .ok()
+        .filter(Ipv4Info::is_carried_protocol)
 }
 
 /// Server: turns a private copy's headers into the unicast copy for `member`:
 /// daddr := member, TOS := 0xE0, TTL raised to [`TTL_FLOOR`], checksums fixed.
 /// `header` holds at least [`Ipv4Info::rewrite_len`] bytes.
-pub fn rewrite_for_member(header: &mut [u8], member: Ipv4, state: CsumState) -> Result<CsumFollowUp, Malformed> {
+pub fn rewrite_for_member(
+    header: &mut [u8],
+    member: Ipv4,
+    state: CsumState,
+) -> Result<CsumFollowUp, Malformed> {
     let info = Ipv4Info::parse(header)?;
     header[OFF_TOS] = TOS_MARK;
     header[OFF_TTL] = header[OFF_TTL].max(TTL_FLOOR);
@@ -154,12 +160,21 @@ pub fn rewrite_for_member(header: &mut [u8], member: Ipv4, state: CsumState) -> 
 
 /// Client: restores a marked copy's destination to `group`. TOS, TTL, ports
 /// and payload stay as they arrived.
-pub fn restore_group(header: &mut [u8], group: Ipv4, state: CsumState) -> Result<CsumFollowUp, Malformed> {
+pub fn restore_group(
+    header: &mut [u8],
+    group: Ipv4,
+    state: CsumState,
+) -> Result<CsumFollowUp, Malformed> {
     let info = Ipv4Info::parse(header)?;
     change_daddr(header, &info, group, state)
 }
 
-fn change_daddr(header: &mut [u8], info: &Ipv4Info, new: Ipv4, state: CsumState) -> Result<CsumFollowUp, Malformed> {
+fn change_daddr(
+    header: &mut [u8],
+    info: &Ipv4Info,
+    new: Ipv4,
+    state: CsumState,
+) -> Result<CsumFollowUp, Malformed> {
     if header.len() < info.rewrite_len() {
         return Err(Malformed);
     }
@@ -175,7 +190,11 @@ fn change_daddr(header: &mut [u8], info: &Ipv4Info, new: Ipv4, state: CsumState)
         PROTO_VRRP => fix_vrrp_check(l4, info.daddr, new),
         _ => false,
     };
-    Ok(if changed && state == CsumState::Complete { CsumFollowUp::Downgrade } else { CsumFollowUp::Keep })
+    Ok(if changed && state == CsumState::Complete {
+        CsumFollowUp::Downgrade
+    } else {
+        CsumFollowUp::Keep
+    })
 }
 
 /// Recomputes the IPv4 header checksum over `ip_header` (exactly the header).
@@ -263,14 +282,19 @@ impl EntryKey {
 
     /// The wildcard key of the same sender.
     pub fn any_port(self) -> EntryKey {
-        EntryKey { sender: self.sender, port: 0 }
+        EntryKey {
+            sender: self.sender,
+            port: 0,
+        }
     }
 }
 
 /// Client: classifies an arriving packet from its linear header bytes
 /// (`available` of them; at least the IP header).
 pub fn classify_arrival(header: &[u8]) -> Arrival {
-    let Ok(info) = Ipv4Info::parse(header) else { return Arrival::Ignore };
+    let Ok(info) = Ipv4Info::parse(header) else {
+        return Arrival::Ignore;
+    };
     if !info.is_carried_protocol() {
         return Arrival::Ignore;
     }
@@ -285,18 +309,30 @@ pub fn classify_arrival(header: &[u8]) -> Arrival {
     };
     if info.tos != TOS_MARK {
         return match port(header) {
-            Some(port) if !info.is_fragment() => Arrival::Unmarked { key: EntryKey { sender: info.saddr, port } },
+            Some(port) if !info.is_fragment() => Arrival::Unmarked {
+                key: EntryKey {
+                    sender: info.saddr,
+                    port,
+                },
+            },
             _ => Arrival::Ignore,
         };
     }
     if info.is_fragment() {
         return Arrival::MarkedFragment { sender: info.saddr };
     }
-    if header.len() < info.header_len + L4_HEADER_LEN || usize::from(info.total_len) < info.header_len + L4_HEADER_LEN {
+    if header.len() < info.header_len + L4_HEADER_LEN
+        || usize::from(info.total_len) < info.header_len + L4_HEADER_LEN
+    {
         return Arrival::Malformed;
     }
     match port(header) {
-        Some(port) => Arrival::Marked { key: EntryKey { sender: info.saddr, port } },
+        Some(port) => Arrival::Marked {
+            key: EntryKey {
+                sender: info.saddr,
+                port,
+            },
+        },
         None => Arrival::Malformed,
     }
 }
@@ -304,7 +340,13 @@ pub fn classify_arrival(header: &[u8]) -> Arrival {
 /// Client: the entry for `key`: the exact port first, then the sender's
 /// any-port entry.
 pub fn lookup_entry<T>(key: EntryKey, find: impl Fn(EntryKey) -> Option<T>) -> Option<T> {
-    find(key).or_else(|| if key.port == 0 { None } else { find(key.any_port()) })
+    find(key).or_else(|| {
+        if key.port == 0 {
+            None
+        } else {
+            find(key.any_port())
+        }
+    })
 }
 
 #[cfg(test)]

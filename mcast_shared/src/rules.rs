@@ -21,7 +21,11 @@ pub fn check_group(group: Ipv4) -> Result<(), ConfigError> {
 /// 240.0.0.0/4. Since groups are never unicast, a member can never be a group
 /// and copies can never be replicated again.
 pub fn is_unicast_host(ip: Ipv4) -> bool {
-    !(ip.is_multicast() || ip == Ipv4::BROADCAST || ip == Ipv4::UNSPECIFIED || ip.is_loopback() || ip.0[0] >= 240)
+    !(ip.is_multicast()
+        || ip == Ipv4::BROADCAST
+        || ip == Ipv4::UNSPECIFIED
+        || ip.is_loopback()
+        || ip.0[0] >= 240)
 }
 
 /// A member must be a unicast host address.
@@ -54,12 +58,19 @@ pub fn decode_members(bytes: &[u8]) -> Result<impl Iterator<Item = Ipv4> + '_, C
     if !bytes.len().is_multiple_of(4) {
         return Err(ConfigError::MalformedAttribute("MEMBERS"));
     }
-    Ok(bytes.chunks_exact(4).map(|c| Ipv4([c[0], c[1], c[2], c[3]])))
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| Ipv4([c[0], c[1], c[2], c[3]])))
 }
 
 /// The members `requested` adds to `existing`, in request order, without
 /// duplicates; each is checked. Returns the count of the new set.
-pub fn check_join(group: Ipv4, existing: &[Ipv4], requested: &[Ipv4], limit: u32) -> Result<usize, ConfigError> {
+pub fn check_join(
+    group: Ipv4,
+    existing: &[Ipv4],
+    requested: &[Ipv4],
+    limit: u32,
+) -> Result<usize, ConfigError> {
     for &m in requested {
         check_member(m)?;
     }
@@ -77,7 +88,12 @@ pub fn check_join(group: Ipv4, existing: &[Ipv4], requested: &[Ipv4], limit: u32
 }
 
 /// Refuses a member set of `total` for `group` (which had `current`) past `limit`.
-pub fn check_member_count(group: Ipv4, current: usize, total: usize, limit: u32) -> Result<(), ConfigError> {
+pub fn check_member_count(
+    group: Ipv4,
+    current: usize,
+    total: usize,
+    limit: u32,
+) -> Result<(), ConfigError> {
     if total > limit as usize {
         return Err(ConfigError::TooManyMembers {
             group,
@@ -97,10 +113,17 @@ fn addr_key(ip: Ipv4) -> u64 {
 /// `requested` not seen before into `out` and returns how many it wrote.
 /// `slots` must be zeroed and `index::slot_count(existing.len() +
 /// requested.len())` long; `out` at least that sum long.
-pub fn merge_members(existing: &[Ipv4], requested: &[Ipv4], seed: u64, slots: &mut [u32], out: &mut [Ipv4]) -> usize {
+pub fn merge_members(
+    existing: &[Ipv4],
+    requested: &[Ipv4],
+    seed: u64,
+    slots: &mut [u32],
+    out: &mut [Ipv4],
+) -> usize {
     let mut n = 0;
     for &m in existing.iter().chain(requested) {
-        if n < out.len() && index::insert(slots, seed, addr_key(m), n, |p| addr_key(out[p])).is_ok() {
+        if n < out.len() && index::insert(slots, seed, addr_key(m), n, |p| addr_key(out[p])).is_ok()
+        {
             out[n] = m;
             n += 1;
         }
@@ -111,7 +134,13 @@ pub fn merge_members(existing: &[Ipv4], requested: &[Ipv4], seed: u64, slots: &m
 /// Linear-time quit for the kernel: writes the members of `existing` not in
 /// `removed` into `out` (order kept) and returns how many. `slots` must be
 /// zeroed and `index::slot_count(removed.len())` long.
-pub fn keep_members(existing: &[Ipv4], removed: &[Ipv4], seed: u64, slots: &mut [u32], out: &mut [Ipv4]) -> usize {
+pub fn keep_members(
+    existing: &[Ipv4],
+    removed: &[Ipv4],
+    seed: u64,
+    slots: &mut [u32],
+    out: &mut [Ipv4],
+) -> usize {
     for (pos, &m) in removed.iter().enumerate() {
         // A repeated address is already indexed; NoRoom cannot happen with
         // the documented slot count.
@@ -119,7 +148,9 @@ pub fn keep_members(existing: &[Ipv4], removed: &[Ipv4], seed: u64, slots: &mut 
     }
     let mut n = 0;
     for &m in existing {
-        if n < out.len() && index::find(slots, seed, addr_key(m), |p| addr_key(removed[p])).is_none() {
+        if n < out.len()
+            && index::find(slots, seed, addr_key(m), |p| addr_key(removed[p])).is_none()
+        {
             out[n] = m;
             n += 1;
         }
@@ -129,7 +160,10 @@ pub fn keep_members(existing: &[Ipv4], removed: &[Ipv4], seed: u64, slots: &mut 
 
 /// The members of `requested` not yet in `existing`, first occurrence only.
 /// O(n·m): for the tools' small lists; the kernel uses [`merge_members`].
-pub fn new_members<'a>(existing: &'a [Ipv4], requested: &'a [Ipv4]) -> impl Iterator<Item = Ipv4> + 'a {
+pub fn new_members<'a>(
+    existing: &'a [Ipv4],
+    requested: &'a [Ipv4],
+) -> impl Iterator<Item = Ipv4> + 'a {
     requested
         .iter()
         .enumerate()
@@ -139,8 +173,14 @@ pub fn new_members<'a>(existing: &'a [Ipv4], requested: &'a [Ipv4]) -> impl Iter
 
 /// `existing` without the members in `removed`, order kept; unknown
 /// addresses in `removed` are ignored.
-pub fn remaining_members<'a>(existing: &'a [Ipv4], removed: &'a [Ipv4]) -> impl Iterator<Item = Ipv4> + 'a {
-    existing.iter().copied().filter(move |m| !removed.contains(m))
+pub fn remaining_members<'a>(
+    existing: &'a [Ipv4],
+    removed: &'a [Ipv4],
+) -> impl Iterator<Item = Ipv4> + 'a {
+    existing
+        .iter()
+        .copied()
+        .filter(move |m| !removed.contains(m))
 }
 
 /// A limit from a module parameter, clamped to what the tables support.
@@ -163,13 +203,22 @@ mod tests {
     fn groups_are_multicast_or_broadcast() {
         assert!(check_group(G).is_ok());
         assert!(check_group(Ipv4::BROADCAST).is_ok());
-        assert_eq!(check_group(Ipv4([10, 0, 0, 1])), Err(ConfigError::NotAGroupAddress(Ipv4([10, 0, 0, 1]))));
+        assert_eq!(
+            check_group(Ipv4([10, 0, 0, 1])),
+            Err(ConfigError::NotAGroupAddress(Ipv4([10, 0, 0, 1])))
+        );
     }
 
     #[test]
     fn members_are_unicast_hosts() {
         assert!(check_member(Ipv4([10, 0, 0, 1])).is_ok());
-        for bad in [G, Ipv4::BROADCAST, Ipv4::UNSPECIFIED, Ipv4([127, 0, 0, 1]), Ipv4([250, 1, 1, 1])] {
+        for bad in [
+            G,
+            Ipv4::BROADCAST,
+            Ipv4::UNSPECIFIED,
+            Ipv4([127, 0, 0, 1]),
+            Ipv4([250, 1, 1, 1]),
+        ] {
             assert_eq!(check_member(bad), Err(ConfigError::MemberNotUnicast(bad)));
         }
     }
@@ -183,8 +232,14 @@ mod tests {
         );
         assert!(check_client_entry(s, Ipv4::VRRP_GROUP, flags::ALLOW_LINK_LOCAL).is_ok());
         assert!(check_client_entry(s, G, 0).is_ok());
-        assert_eq!(check_client_entry(s, G, 8), Err(ConfigError::UnknownFlags(8)));
-        assert_eq!(check_client_entry(G, G, 0), Err(ConfigError::SenderNotUnicast(G)));
+        assert_eq!(
+            check_client_entry(s, G, 8),
+            Err(ConfigError::UnknownFlags(8))
+        );
+        assert_eq!(
+            check_client_entry(G, G, 0),
+            Err(ConfigError::SenderNotUnicast(G))
+        );
     }
 
     #[test]
@@ -196,20 +251,37 @@ mod tests {
         assert_eq!(new_members(&[a], &[b, a, b, c]).collect::<Vec<_>>(), [b, c]);
         assert_eq!(
             check_join(G, &[a], &[b, c], 2),
-            Err(ConfigError::TooManyMembers { group: G, current: 1, requested: 2, limit: 2 })
+            Err(ConfigError::TooManyMembers {
+                group: G,
+                current: 1,
+                requested: 2,
+                limit: 2
+            })
         );
-        assert_eq!(check_join(G, &[], &[G], 2), Err(ConfigError::MemberNotUnicast(G)));
+        assert_eq!(
+            check_join(G, &[], &[G], 2),
+            Err(ConfigError::MemberNotUnicast(G))
+        );
     }
 
     #[test]
     fn linear_merge_and_keep_match_the_simple_versions() {
-        let existing: Vec<Ipv4> = (1..=300u32).map(|i| Ipv4::from_bits(0x0a00_0000 + i)).collect();
-        let requested: Vec<Ipv4> = (250..=600u32).chain(250..=260).map(|i| Ipv4::from_bits(0x0a00_0000 + i)).collect();
+        let existing: Vec<Ipv4> = (1..=300u32)
+            .map(|i| Ipv4::from_bits(0x0a00_0000 + i))
+            .collect();
+        let requested: Vec<Ipv4> = (250..=600u32)
+            .chain(250..=260)
+            .map(|i| Ipv4::from_bits(0x0a00_0000 + i))
+            .collect();
         let total = existing.len() + requested.len();
         let mut slots = std::vec![0u32; index::slot_count(total)];
         let mut out = std::vec![Ipv4::UNSPECIFIED; total];
         let n = merge_members(&existing, &requested, 7, &mut slots, &mut out);
-        let simple: Vec<Ipv4> = existing.iter().copied().chain(new_members(&existing, &requested)).collect();
+        let simple: Vec<Ipv4> = existing
+            .iter()
+            .copied()
+            .chain(new_members(&existing, &requested))
+            .collect();
         assert_eq!(&out[..n], &simple[..]);
         assert_eq!(check_member_count(G, 300, n, 600), Ok(()));
         assert!(check_member_count(G, 300, n, 599).is_err());
@@ -229,7 +301,10 @@ mod tests {
 
     #[test]
     fn member_attribute_must_be_whole_addresses() {
-        assert_eq!(decode_members(&[10, 0, 0, 1, 10, 0, 0, 2]).unwrap().count(), 2);
+        assert_eq!(
+            decode_members(&[10, 0, 0, 1, 10, 0, 0, 2]).unwrap().count(),
+            2
+        );
         assert!(decode_members(&[10, 0, 0]).is_err());
     }
 

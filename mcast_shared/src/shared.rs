@@ -2,17 +2,17 @@
 // is the entry point the kernel modules include with `#[path]`, so items refer
 // to each other with `super::`, never `crate::`.
 
+/// IPv4 addresses: classification and formatting without `std`.
+pub mod addr;
 /// Ones-complement checksum arithmetic (RFC 1071, RFC 1624).
 pub mod csum;
 /// Error texts shown to operators by the kernel (extack) and the CLIs.
 pub mod error;
 /// The generic netlink protocol: family names, commands, attributes, limits.
 pub mod genl;
-/// IPv4 addresses: classification and formatting without `std`.
-pub mod addr;
-/// Packet decisions: which datagrams match and how copies are rewritten.
-pub mod packet;
 /// Open-addressing index used for O(1) lookups on the packet path.
 pub mod index;
+/// Packet decisions: which datagrams match and how copies are rewritten.
+pub mod packet;
 /// Configuration rules: what a valid group, member or client entry is.
 pub mod rules;

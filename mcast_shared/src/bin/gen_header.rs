@@ -19,7 +19,10 @@ fn mcast_shared_header() -> String {
         _ => h.push_str(&format!("#define {name} {value}\n")),
     };
     def("MCAST_GENL_VERSION", family::VERSION.to_string());
-    def("MCAST_SERVER_FAMILY", format!("\"{}\"", server::FAMILY_NAME));
+    def(
+        "MCAST_SERVER_FAMILY",
+        format!("\"{}\"", server::FAMILY_NAME),
+    );
     for (name, v) in [
         ("ADD_GROUP", server::cmd::ADD_GROUP),
         ("DEL_GROUP", server::cmd::DEL_GROUP),
@@ -40,10 +43,16 @@ fn mcast_shared_header() -> String {
     ] {
         def(&format!("MCAST_SERVER_ATTR_{name}"), v.to_string());
     }
-    def("MCAST_SERVER_MEMBERS_MAX_BYTES", (mcast_shared::genl::MAX_MEMBERS_PER_REQUEST * 4).to_string());
+    def(
+        "MCAST_SERVER_MEMBERS_MAX_BYTES",
+        (mcast_shared::genl::MAX_MEMBERS_PER_REQUEST * 4).to_string(),
+    );
     def("MCAST_SERVER_COUNTERS", server::COUNTERS.len().to_string());
     def("", String::new());
-    def("MCAST_CLIENT_FAMILY", format!("\"{}\"", client::FAMILY_NAME));
+    def(
+        "MCAST_CLIENT_FAMILY",
+        format!("\"{}\"", client::FAMILY_NAME),
+    );
     for (name, v) in [
         ("ADD_ENTRY", client::cmd::ADD_ENTRY),
         ("DEL_ENTRY", client::cmd::DEL_ENTRY),
@@ -74,6 +83,9 @@ mod tests {
     fn committed_header_is_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel_glue/mcast_proto.h");
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(committed == super::mcast_shared_header(), "{path} is stale: run `make header`");
+        assert!(
+            committed == super::mcast_shared_header(),
+            "{path} is stale: run `make header`"
+        );
     }
 }

@@ -51,7 +51,10 @@ fn ip_checksum_ok(p: &[u8]) -> bool {
 fn copy_gets_member_marker_and_ttl_floor_with_valid_checksums() {
     let mut p = udp_packet(GROUP, 0, 1, b"hello members");
     let original = p.clone();
-    assert_eq!(rewrite_for_member(&mut p, MEMBER, CsumState::None), Ok(CsumFollowUp::Keep));
+    assert_eq!(
+        rewrite_for_member(&mut p, MEMBER, CsumState::None),
+        Ok(CsumFollowUp::Keep)
+    );
     let info = Ipv4Info::parse(&p).unwrap();
     assert_eq!((info.daddr, info.tos, p[8]), (MEMBER, TOS_MARK, TTL_FLOOR));
     assert_eq!(info.saddr, SRC);
@@ -59,7 +62,10 @@ fn copy_gets_member_marker_and_ttl_floor_with_valid_checksums() {
     assert_eq!(&p[20..26], &original[20..26], "ports and length kept");
     assert_eq!(&p[28..], &original[28..], "payload kept");
     assert!(ip_checksum_ok(&p));
-    assert_eq!(u16::from_be_bytes([p[26], p[27]]), udp_checksum(SRC, MEMBER, &p[20..]));
+    assert_eq!(
+        u16::from_be_bytes([p[26], p[27]]),
+        udp_checksum(SRC, MEMBER, &p[20..])
+    );
 }
 
 #[test]
@@ -78,7 +84,10 @@ fn restore_brings_back_group_and_valid_udp_checksum() {
     let info = Ipv4Info::parse(&p).unwrap();
     assert_eq!((info.daddr, info.tos, p[8]), (GROUP, TOS_MARK, 63));
     assert!(ip_checksum_ok(&p));
-    assert_eq!(u16::from_be_bytes([p[26], p[27]]), udp_checksum(SRC, GROUP, &p[20..]));
+    assert_eq!(
+        u16::from_be_bytes([p[26], p[27]]),
+        udp_checksum(SRC, GROUP, &p[20..])
+    );
 }
 
 #[test]
@@ -90,7 +99,10 @@ fn round_trip_is_identity_except_marker_fields() {
         rewrite_for_member(&mut p, MEMBER, CsumState::None).unwrap();
         restore_group(&mut p, GROUP, CsumState::None).unwrap();
         assert_eq!(&p[12..], &before[12..], "addresses, ports, payload");
-        assert_eq!(u16::from_be_bytes([p[26], p[27]]), udp_checksum(SRC, GROUP, &p[20..]));
+        assert_eq!(
+            u16::from_be_bytes([p[26], p[27]]),
+            udp_checksum(SRC, GROUP, &p[20..])
+        );
     }
 }
 
@@ -118,9 +130,15 @@ fn partial_offload_seed_is_moved_to_new_pseudo_header() {
 #[test]
 fn complete_checksum_is_downgraded_after_a_change() {
     let mut p = udp_packet(MEMBER, TOS_MARK, 64, b"hw");
-    assert_eq!(restore_group(&mut p, GROUP, CsumState::Complete), Ok(CsumFollowUp::Downgrade));
+    assert_eq!(
+        restore_group(&mut p, GROUP, CsumState::Complete),
+        Ok(CsumFollowUp::Downgrade)
+    );
     let mut q = udp_packet(MEMBER, TOS_MARK, 64, b"hw");
-    assert_eq!(restore_group(&mut q, GROUP, CsumState::Unnecessary), Ok(CsumFollowUp::Keep));
+    assert_eq!(
+        restore_group(&mut q, GROUP, CsumState::Unnecessary),
+        Ok(CsumFollowUp::Keep)
+    );
 }
 
 fn vrrp_packet(version: u8, daddr: Ipv4) -> Vec<u8> {
@@ -165,7 +183,11 @@ fn short_headers_are_malformed_not_panics() {
     let p = udp_packet(GROUP, 0, 1, b"x");
     for cut in 0..p.len().min(28) {
         let mut h = p[..cut].to_vec();
-        assert_eq!(rewrite_for_member(&mut h, MEMBER, CsumState::None), Err(Malformed), "cut {cut}");
+        assert_eq!(
+            rewrite_for_member(&mut h, MEMBER, CsumState::None),
+            Err(Malformed),
+            "cut {cut}"
+        );
     }
     let mut bad_ihl = p.clone();
     bad_ihl[0] = 0x44;
@@ -175,26 +197,88 @@ fn short_headers_are_malformed_not_panics() {
 
 #[test]
 fn arrivals_are_classified_by_protocol_marker_and_fragmentation() {
-    let key = EntryKey { sender: SRC, port: 5000 };
-    assert_eq!(classify_arrival(&udp_packet(MEMBER, TOS_MARK, 64, b"x")), Arrival::Marked { key });
-    assert_eq!(classify_arrival(&udp_packet(MEMBER, 0, 64, b"x")), Arrival::Unmarked { key });
+    let key = EntryKey {
+        sender: SRC,
+        port: 5000,
+    };
+    assert_eq!(
+        classify_arrival(&udp_packet(MEMBER, TOS_MARK, 64, b"x")),
+        Arrival::Marked { key }
+    );
+    assert_eq!(
+        classify_arrival(&udp_packet(MEMBER, 0, 64, b"x")),
+        Arrival::Unmarked { key }
+    );
     let mut tcp = udp_packet(MEMBER, TOS_MARK, 64, b"x");
     tcp[9] = 6;
     assert_eq!(classify_arrival(&tcp), Arrival::Ignore);
     let mut vrrp = vrrp_packet(2, MEMBER);
     vrrp[1] = TOS_MARK;
-    assert_eq!(classify_arrival(&vrrp), Arrival::Marked { key: EntryKey { sender: SRC, port: 0 } });
+    assert_eq!(
+        classify_arrival(&vrrp),
+        Arrival::Marked {
+            key: EntryKey {
+                sender: SRC,
+                port: 0
+            }
+        }
+    );
     let frag = ip_header(PROTO_UDP, 8, TOS_MARK, 64, MEMBER, 0x2000);
-    assert_eq!(classify_arrival(&frag), Arrival::MarkedFragment { sender: SRC });
+    assert_eq!(
+        classify_arrival(&frag),
+        Arrival::MarkedFragment { sender: SRC }
+    );
     let short = udp_packet(MEMBER, TOS_MARK, 64, b"")[..24].to_vec();
     assert_eq!(classify_arrival(&short), Arrival::Malformed);
 }
 
 #[test]
 fn exact_port_wins_over_any_port() {
-    let table = [(EntryKey { sender: SRC, port: 0 }, 'w'), (EntryKey { sender: SRC, port: 5000 }, 'e')];
+    let table = [
+        (
+            EntryKey {
+                sender: SRC,
+                port: 0,
+            },
+            'w',
+        ),
+        (
+            EntryKey {
+                sender: SRC,
+                port: 5000,
+            },
+            'e',
+        ),
+    ];
     let find = |k: EntryKey| table.iter().find(|(t, _)| *t == k).map(|(_, v)| *v);
-    assert_eq!(lookup_entry(EntryKey { sender: SRC, port: 5000 }, find), Some('e'));
-    assert_eq!(lookup_entry(EntryKey { sender: SRC, port: 6000 }, find), Some('w'));
-    assert_eq!(lookup_entry(EntryKey { sender: MEMBER, port: 5000 }, find), None);
+    assert_eq!(
+        lookup_entry(
+            EntryKey {
+                sender: SRC,
+                port: 5000
+            },
+            find
+        ),
+        Some('e')
+    );
+    assert_eq!(
+        lookup_entry(
+            EntryKey {
+                sender: SRC,
+                port: 6000
+            },
+            find
+        ),
+        Some('w')
+    );
+    assert_eq!(
+        lookup_entry(
+            EntryKey {
+                sender: MEMBER,
+                port: 5000
+            },
+            find
+        ),
+        None
+    );
 }

@@ -9,7 +9,7 @@ G=239.1.1.1 PORT=5000
 capture_members() {
 	local n=$1 count=$2 k
 	for k in $(seq "$n"); do
-		in_ns "$(member_ns "$k")" $TOOL capture --iface eth0 --port "$PORT" --count "$count" --timeout 8 \
+		in_ns "$(member_ns "$k")" $TOOL capture --iface eth0 --port "$PORT" --count "$count" --timeout 30 \
 			--ready "/tmp/cap$k.$SUFFIX" > "/tmp/cap$k.$SUFFIX.json" &
 	done
 	for k in $(seq "$n"); do wait_for "/tmp/cap$k.$SUFFIX"; done
@@ -94,7 +94,7 @@ vrrp_and_large_datagrams() {
 	make_network 1
 	in_ns "$NS_SND" $TOOL genl server add 224.0.0.18 "$(member_ip 1)"
 	in_ns "$NS_SND" $TOOL genl server add $G "$(member_ip 1)"
-	in_ns "$(member_ns 1)" $TOOL capture --iface eth0 --count 2 --timeout 8 --ready /tmp/v.$SUFFIX > /tmp/v.$SUFFIX.json &
+	in_ns "$(member_ns 1)" $TOOL capture --iface eth0 --count 2 --timeout 30 --ready /tmp/v.$SUFFIX > /tmp/v.$SUFFIX.json &
 	wait_for /tmp/v.$SUFFIX
 	in_ns "$NS_SND" $TOOL rawsend --vrrp 3 --src $SENDER_IP --dst 224.0.0.18 --tos 0xc0 --ttl 255
 	in_ns "$NS_SND" $TOOL rawsend --vrrp 2 --src $SENDER_IP --dst 224.0.0.18 --tos 0xc0 --ttl 255
@@ -104,7 +104,7 @@ vrrp_and_large_datagrams() {
 	expect_eq "VRRPv2 advert copied with valid checksum" \
 		"$(sed -n 2p /tmp/v.$SUFFIX.json | json "['vrrp_version'],d['vrrp_csum_ok']")" "2 True"
 	in_ns "$(member_ns 1)" $TOOL genl client add $SENDER_IP $PORT $G
-	in_ns "$(member_ns 1)" $TOOL recv --group $G --port $PORT --join "$(member_ip 1)" --size 4000 --timeout 10 \
+	in_ns "$(member_ns 1)" $TOOL recv --group $G --port $PORT --join "$(member_ip 1)" --size 4000 --timeout 30 \
 		--ready /tmp/big.$SUFFIX > /tmp/big.$SUFFIX.json &
 	wait_for /tmp/big.$SUFFIX
 	in_ns "$NS_SND" $TOOL send --group $G --port $PORT --count 1 --size 4000 --pmtu-off
@@ -119,7 +119,7 @@ failures_stay_local() {
 	configure_proxy $G $PORT 2
 	in_ns "$NS_SND" ip route add unreachable 10.99.0.0/16
 	in_ns "$NS_SND" $TOOL genl server join $G 10.99.0.1,$SENDER_IP
-	in_ns "$(member_ns 2)" $TOOL recv --group $G --port $PORT --join "$(member_ip 2)" --count 5 --timeout 10 \
+	in_ns "$(member_ns 2)" $TOOL recv --group $G --port $PORT --join "$(member_ip 2)" --count 5 --timeout 30 \
 		--ready /tmp/r.$SUFFIX > /tmp/r.$SUFFIX.json &
 	wait_for /tmp/r.$SUFFIX
 	in_ns "$NS_SND" $TOOL send --group $G --port $PORT --count 5 --interval 0.01

@@ -10,7 +10,7 @@ RX=0
 receive() {
 	local k=$1; shift
 	RX=$((RX + 1))
-	in_ns "$(member_ns "$k")" $TOOL recv --port "$PORT" --timeout 6 --ready "/tmp/rdy.$RX.$SUFFIX" "$@" > "/tmp/rx.$RX.$SUFFIX" &
+	in_ns "$(member_ns "$k")" $TOOL recv --port "$PORT" --timeout 20 --ready "/tmp/rdy.$RX.$SUFFIX" "$@" > "/tmp/rx.$RX.$SUFFIX" &
 	wait_for "/tmp/rdy.$RX.$SUFFIX"
 }
 received() { json "['received']" < "/tmp/rx.$1.$SUFFIX"; }
@@ -59,7 +59,7 @@ vrrp_entry() {
 	local m1; m1=$(member_ns 1)
 	expect_fail "a link-local group needs the explicit flag" "is link-local" in_ns "$m1" $TOOL genl client add $SENDER_IP 0 224.0.0.18
 	expect_ok "accepted with the flag" in_ns "$m1" $TOOL genl client add $SENDER_IP 0 224.0.0.18 1
-	in_ns "$m1" $TOOL vrrp-recv --join "$(member_ip 1)" --count 2 --timeout 6 --ready /tmp/vr.$SUFFIX > /tmp/vr.$SUFFIX.json &
+	in_ns "$m1" $TOOL vrrp-recv --join "$(member_ip 1)" --count 2 --timeout 20 --ready /tmp/vr.$SUFFIX > /tmp/vr.$SUFFIX.json &
 	wait_for /tmp/vr.$SUFFIX
 	rawsend --vrrp 3 --ttl 255
 	rawsend --vrrp 2 --ttl 255
