@@ -25,10 +25,10 @@ for c in $cases; do
 	script=$VMDIR/cases/$c.sh
 	case $c in */*) script=$REPO/$c; c=$(basename "$c" .sh) ;; esac   # a path: e.g. the benchmark
 	echo "--- case $c"
-	CASE=$c timeout 600 bash "$script" > "$RESULTS/case-$c.log" 2>&1
+	CASE=$c timeout 900 bash "$script" > "$RESULTS/case-$c.log" 2>&1
 	status=$?
 	grep -E '^(PASS|FAIL|SKIP): ' "$RESULTS/case-$c.log" || echo "FAIL: $c: printed no result"
-	[ $status = 124 ] && echo "FAIL: $c: timed out after 600 s"
+	[ $status = 124 ] && echo "FAIL: $c: timed out after 900 s"
 done
 
 # Kernel self-checks: any warning, oops or leak report fails the run.

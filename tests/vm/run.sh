@@ -8,7 +8,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kdir=${1:?kernel build dir}; moddir=${2:?module dir}; bindir=${3:-}
 results=${MCAST_VM_RESULTS:-$here/../../build/vm}
-limit=${MCAST_VM_TIMEOUT:-1500}
+limit=${MCAST_VM_TIMEOUT:-2700}
 rm -rf "$results"; mkdir -p "$results"
 
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
