@@ -39,7 +39,7 @@ if KDIR=$(scripts/build-kernel.sh); then
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f rust_mcast_client.ko ]; then
-		say "VM tests (QEMU TCG; about ${MCAST_VM_ESTIMATE:-6} minutes)"
+		say "VM tests (QEMU TCG; about 15 minutes)"
 		MCAST_VM_RESULTS=$PWD/build/vm tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release" | tee build/vm-summary.log
 		count_lines build/vm-summary.log
 		say "VM harness self-test: a wrong expectation, a panic and a hang must each fail a run"
