@@ -5,7 +5,6 @@ use crate::entries::{max_entries, ClientNet, ClientTables, Mapping};
 use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::table::Table;
-use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::client::{attr, cmd};
 use crate::mcast_shared::packet::EntryKey;
@@ -13,21 +12,13 @@ use crate::mcast_shared::rules;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-fn address(bytes: Option<&[u8]>, name: &'static str) -> Result<Ipv4, ConfigError> {
-    match bytes {
-        Some(&[a, b, c, d]) => Ok(Ipv4([a, b, c, d])),
-        Some(_) => Err(ConfigError::MalformedAttribute(name)),
-        None => Err(ConfigError::MissingAttribute(name)),
-    }
-}
-
 fn native<const N: usize>(bytes: Option<&[u8]>, name: &'static str) -> Result<[u8; N], ConfigError> {
     let bytes = bytes.ok_or(ConfigError::MissingAttribute(name))?;
     bytes.try_into().map_err(|_| ConfigError::MalformedAttribute(name))
 }
 
 fn key_attrs(sender: Option<&[u8]>, port: Option<&[u8]>) -> Result<EntryKey, ConfigError> {
-    Ok(EntryKey { sender: address(sender, "SENDER")?, port: u16::from_ne_bytes(native(port, "PORT")?) })
+    Ok(EntryKey { sender: rules::address_attribute(sender, "SENDER")?, port: u16::from_ne_bytes(native(port, "PORT")?) })
 }
 
 fn put_entry(msg: &mut Message, m: &Mapping) -> OpResult {
@@ -49,7 +40,7 @@ impl ClientNet {
 
     fn add(&self, req: &Request<'_>) -> OpResult {
         let key = key_attrs(req.attr(attr::SENDER), req.attr(attr::PORT))?;
-        let group = address(req.attr(attr::GROUP), "GROUP")?;
+        let group = rules::address_attribute(req.attr(attr::GROUP), "GROUP")?;
         let flags = match req.attr(attr::FLAGS) {
             Some(b) => u32::from_ne_bytes(native(Some(b), "FLAGS")?),
             None => 0,

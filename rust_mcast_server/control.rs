@@ -11,16 +11,8 @@ use crate::kernel_glue::module::random_u64;
 use crate::mcast_shared::{index, rules};
 use kernel::prelude::*;
 
-fn address(bytes: Option<&[u8]>, name: &'static str) -> Result<Ipv4, ConfigError> {
-    match bytes {
-        Some(&[a, b, c, d]) => Ok(Ipv4([a, b, c, d])),
-        Some(_) => Err(ConfigError::MalformedAttribute(name)),
-        None => Err(ConfigError::MissingAttribute(name)),
-    }
-}
-
 fn group_attr(req: &Request<'_>) -> Result<Ipv4, ConfigError> {
-    let group = address(req.attr(attr::GROUP), "GROUP")?;
+    let group = rules::address_attribute(req.attr(attr::GROUP), "GROUP")?;
     rules::check_group(group)?;
     Ok(group)
 }
@@ -45,6 +37,17 @@ fn scratch(members: usize, indexed: usize) -> Result<(KVec<Ipv4>, KVec<u32>), Co
     let out = KVec::from_elem(Ipv4::UNSPECIFIED, members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
     let slots = KVec::from_elem(0u32, index::slot_count(indexed), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
     Ok((out, slots))
+}
+
+/// A copy of `table` in which `group` has exactly `members` (created if new).
+fn with_members(
+    table: &GroupTable,
+    group: Ipv4,
+    members: &[Ipv4],
+    previous: Option<&Group>,
+) -> Result<KBox<GroupTable>, ConfigError> {
+    let too_many = ConfigError::TooManyGroups { limit: max_groups() };
+    table.with(Group::new(group, shrink(members)?, previous)?, max_groups() as usize, too_many)
 }
 
 /// The final member list, allocated to its exact size.
@@ -77,8 +80,7 @@ impl ServerNet {
             let (mut out, mut slots) = scratch(capacity, capacity)?;
             let n = rules::merge_members(existing, requested, random_u64(), &mut slots, &mut out);
             rules::check_member_count(group, existing.len(), n, max_members())?;
-            let too_many = ConfigError::TooManyGroups { limit: max_groups() };
-            table.with(Group::new(group, shrink(&out[..n])?, previous)?, max_groups() as usize, too_many)
+            with_members(table, group, &out[..n], previous)
         })
     }
 
@@ -87,8 +89,7 @@ impl ServerNet {
             let previous = table.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
             let (mut out, mut slots) = scratch(previous.members.len(), removed.len())?;
             let n = rules::keep_members(&previous.members, removed, random_u64(), &mut slots, &mut out);
-            let too_many = ConfigError::TooManyGroups { limit: max_groups() };
-            table.with(Group::new(group, shrink(&out[..n])?, Some(previous))?, max_groups() as usize, too_many)
+            with_members(table, group, &out[..n], Some(previous))
         })
     }
 
@@ -104,7 +105,7 @@ impl ServerNet {
                 msg.put_u32(attr::MAX_MEMBERS, max_members())?;
             }
             Some(bytes) => {
-                let group = address(Some(bytes), "GROUP")?;
+                let group = rules::address_attribute(Some(bytes), "GROUP")?;
                 self.table.read(|t| -> OpResult {
                     let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
                     put_group(msg, group, g.members.len(), g.counters.totals())
@@ -153,7 +154,7 @@ impl Control for ServerNet {
                 Ok(next < groups.len())
             }),
             cmd::GET_MEMBERS => {
-                let group = address(dump.attr(attr::GROUP), "GROUP")?;
+                let group = rules::address_attribute(dump.attr(attr::GROUP), "GROUP")?;
                 self.table.read(|t| {
                     let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
                     let mut next = dump.cursor()[0] as usize;

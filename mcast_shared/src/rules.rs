@@ -53,6 +53,15 @@ pub fn check_client_entry(sender: Ipv4, group: Ipv4, entry_flags: u32) -> Result
     Ok(())
 }
 
+/// The address in a 4-byte attribute named `name`, if present and whole.
+pub fn address_attribute(bytes: Option<&[u8]>, name: &'static str) -> Result<Ipv4, ConfigError> {
+    match bytes {
+        Some(&[a, b, c, d]) => Ok(Ipv4([a, b, c, d])),
+        Some(_) => Err(ConfigError::MalformedAttribute(name)),
+        None => Err(ConfigError::MissingAttribute(name)),
+    }
+}
+
 /// Addresses packed in a `MEMBERS` attribute (4 bytes each).
 pub fn decode_members(bytes: &[u8]) -> Result<impl Iterator<Item = Ipv4> + '_, ConfigError> {
     if !bytes.len().is_multiple_of(4) {
@@ -297,6 +306,13 @@ mod tests {
         let m: Vec<Ipv4> = (1..=4).map(|i| Ipv4([10, 0, 0, i])).collect();
         let left: Vec<Ipv4> = remaining_members(&m, &[m[1], Ipv4([10, 9, 9, 9])]).collect();
         assert_eq!(left, [m[0], m[2], m[3]]);
+    }
+
+    #[test]
+    fn address_attribute_must_be_present_and_four_bytes() {
+        assert_eq!(address_attribute(Some(&[10, 0, 0, 1]), "GROUP"), Ok(Ipv4([10, 0, 0, 1])));
+        assert_eq!(address_attribute(Some(&[10, 0, 0]), "GROUP"), Err(ConfigError::MalformedAttribute("GROUP")));
+        assert_eq!(address_attribute(None, "SENDER"), Err(ConfigError::MissingAttribute("SENDER")));
     }
 
     #[test]
