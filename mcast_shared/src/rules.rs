@@ -310,9 +310,18 @@ mod tests {
 
     #[test]
     fn address_attribute_must_be_present_and_four_bytes() {
-        assert_eq!(address_attribute(Some(&[10, 0, 0, 1]), "GROUP"), Ok(Ipv4([10, 0, 0, 1])));
-        assert_eq!(address_attribute(Some(&[10, 0, 0]), "GROUP"), Err(ConfigError::MalformedAttribute("GROUP")));
-        assert_eq!(address_attribute(None, "SENDER"), Err(ConfigError::MissingAttribute("SENDER")));
+        assert_eq!(
+            address_attribute(Some(&[10, 0, 0, 1]), "GROUP"),
+            Ok(Ipv4([10, 0, 0, 1]))
+        );
+        assert_eq!(
+            address_attribute(Some(&[10, 0, 0]), "GROUP"),
+            Err(ConfigError::MalformedAttribute("GROUP"))
+        );
+        assert_eq!(
+            address_attribute(None, "SENDER"),
+            Err(ConfigError::MissingAttribute("SENDER"))
+        );
     }
 
     #[test]
