@@ -8,10 +8,12 @@ APT_PACKAGES=(
   # kernel build
   linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio
   libclang-dev xz-utils kmod dwarves
+  # the KASAN test kernel is built with LLVM=1 (6.12: KASAN with Rust needs clang)
+  clang lld llvm
   # VM runner (virtme-ng needs udev on the host, see kernel-notes)
   qemu-system-x86 udev busybox-static
   # guest userspace used by the tests and the demo
-  iproute2 iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps ethtool
+  iproute2 nftables iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps ethtool
   util-linux dkms shellcheck
   # packaging
   rpm rpmlint

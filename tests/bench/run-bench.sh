@@ -48,3 +48,5 @@ for round in 1 2 3; do
 done
 echo "PASS: bench: unmatched UDP with the hook / without: $(awk -v a="$best_with" -v b="$best_without" 'BEGIN { printf "%.2f", a / b }') ($best_with vs $best_without datagrams/s, best of 3)"
 cleanup_network
+
+case_done

@@ -8,6 +8,9 @@ TOOL="python3 $VMDIR/mcast_tool.py"
 CASE=${CASE:-$(basename "$0" .sh)}
 
 pass() { echo "PASS: $CASE: $*"; }
+# case_done: the last line of every case. guest-main.sh counts a case that
+# never printed it (died, exited early, timed out) as failed.
+case_done() { echo "CASE-DONE: $CASE"; }
 fail() { echo "FAIL: $CASE: $*"; }
 
 # expect_eq WHAT GOT WANT

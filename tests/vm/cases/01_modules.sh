@@ -58,3 +58,5 @@ load_unload
 families_answer_in_other_namespace
 hooks_see_namespace_traffic
 unload_under_traffic_and_changes
+
+case_done

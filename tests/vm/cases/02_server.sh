@@ -174,3 +174,5 @@ vrrp_and_large_datagrams
 failures_stay_local
 config_rules
 scale_1024_by_1024
+
+case_done

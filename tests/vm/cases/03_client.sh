@@ -119,3 +119,5 @@ port_precedence
 vrrp_entry
 delivery_semantics
 fragments_and_config
+
+case_done

@@ -473,3 +473,5 @@ for scenario in server_commands client_commands unprivileged big_group reload_an
 	$scenario
 	echo "# $scenario: $((SECONDS - start)) s"
 done
+
+case_done

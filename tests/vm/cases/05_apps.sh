@@ -490,3 +490,5 @@ cleanup_network
 mkdir -p "$RESULTS/05_apps" && find "$W" -maxdepth 1 -type f ! -name 'payload*' -exec cp {} "$RESULTS/05_apps/" \;
 rm -rf "$W"
 info "case took $((SECONDS - T0)) s"
+
+case_done
