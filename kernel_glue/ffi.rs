@@ -15,7 +15,16 @@ macro_rules! opaque {
         }
     )*};
 }
-opaque!(SkBuff, Net, NfHookState, NfHookOps, GenlInfo, GenlFamily, NetlinkCallback, NlAttr);
+opaque!(
+    SkBuff,
+    Net,
+    NfHookState,
+    NfHookOps,
+    GenlInfo,
+    GenlFamily,
+    NetlinkCallback,
+    NlAttr
+);
 
 extern "C" {
     pub fn rmc_skb_network_header(skb: *mut SkBuff) -> *mut u8;
@@ -65,8 +74,18 @@ extern "C" {
     pub fn rmc_genl_set_err_msg(info: *mut GenlInfo, msg: *const c_char);
     pub fn rmc_dump_set_err_msg(cb: *mut NetlinkCallback, msg: *const c_char);
     pub fn rmc_genlmsg_new(payload: usize) -> *mut SkBuff;
-    pub fn rmc_genlmsg_put_reply(skb: *mut SkBuff, info: *mut GenlInfo, f: *const GenlFamily, cmd: u8) -> *mut c_void;
-    pub fn rmc_genlmsg_put_dump(skb: *mut SkBuff, cb: *mut NetlinkCallback, f: *const GenlFamily, cmd: u8) -> *mut c_void;
+    pub fn rmc_genlmsg_put_reply(
+        skb: *mut SkBuff,
+        info: *mut GenlInfo,
+        f: *const GenlFamily,
+        cmd: u8,
+    ) -> *mut c_void;
+    pub fn rmc_genlmsg_put_dump(
+        skb: *mut SkBuff,
+        cb: *mut NetlinkCallback,
+        f: *const GenlFamily,
+        cmd: u8,
+    ) -> *mut c_void;
     pub fn rmc_genlmsg_end(skb: *mut SkBuff, hdr: *mut c_void);
     pub fn rmc_genlmsg_cancel(skb: *mut SkBuff, hdr: *mut c_void);
     pub fn rmc_genlmsg_reply(skb: *mut SkBuff, info: *mut GenlInfo) -> c_int;

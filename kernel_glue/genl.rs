@@ -5,9 +5,9 @@
 
 use super::ffi;
 use super::netns::Net;
+use crate::mcast_shared::error::{ConfigError, TextBuf};
 use core::ffi::{c_int, c_long};
 use core::ptr::NonNull;
-use crate::mcast_shared::error::{ConfigError, TextBuf};
 
 /// Errors of a netlink operation: a configuration error the operator sees,
 /// or a bare errno (message too large, out of memory).
@@ -49,7 +49,8 @@ impl<'a> Request<'a> {
     /// The namespace the request came from.
     pub fn net(&self) -> Net<'a> {
         // SAFETY: genl_info is valid during the doit call; its net is live.
-        unsafe { Net::from_raw(ffi::rmc_genl_info_net(self.info.as_ptr())) }.expect("genl request without net")
+        unsafe { Net::from_raw(ffi::rmc_genl_info_net(self.info.as_ptr())) }
+            .expect("genl request without net")
     }
 
     /// The payload of attribute `ty` (already checked against the family's
@@ -70,12 +71,17 @@ impl<'a> Request<'a> {
             if skb.is_null() {
                 return Err(OpError::Errno(12));
             }
-            let hdr = ffi::rmc_genlmsg_put_reply(skb, self.info.as_ptr(), ffi::rmc_module_family(), cmd);
+            let hdr =
+                ffi::rmc_genlmsg_put_reply(skb, self.info.as_ptr(), ffi::rmc_module_family(), cmd);
             if hdr.is_null() {
                 ffi::rmc_nlmsg_free(skb);
                 return Err(OpError::Errno(EMSGSIZE));
             }
-            Ok(Reply { msg: Message { skb, hdr }, info: self.info, _life: core::marker::PhantomData })
+            Ok(Reply {
+                msg: Message { skb, hdr },
+                info: self.info,
+                _life: core::marker::PhantomData,
+            })
         }
     }
 }
@@ -89,7 +95,10 @@ unsafe fn attr_bytes<'a>(a: *const ffi::NlAttr) -> Option<&'a [u8]> {
     // SAFETY: per the function contract.
     unsafe {
         let len = ffi::rmc_nla_len(a).max(0) as usize;
-        Some(core::slice::from_raw_parts(ffi::rmc_nla_data(a) as *const u8, len))
+        Some(core::slice::from_raw_parts(
+            ffi::rmc_nla_data(a) as *const u8,
+            len,
+        ))
     }
 }
 
@@ -103,8 +112,19 @@ impl Message {
     /// Adds attribute `ty` with raw `bytes`.
     pub fn put_bytes(&mut self, ty: u16, bytes: &[u8]) -> core::result::Result<(), OpError> {
         // SAFETY: we own the skb being built; nla_put checks the room.
-        let err = unsafe { ffi::rmc_nla_put(self.skb, c_int::from(ty), bytes.len() as c_int, bytes.as_ptr().cast()) };
-        if err == 0 { Ok(()) } else { Err(OpError::Errno(EMSGSIZE)) }
+        let err = unsafe {
+            ffi::rmc_nla_put(
+                self.skb,
+                c_int::from(ty),
+                bytes.len() as c_int,
+                bytes.as_ptr().cast(),
+            )
+        };
+        if err == 0 {
+            Ok(())
+        } else {
+            Err(OpError::Errno(EMSGSIZE))
+        }
     }
 
     /// Adds a native-endian `u32`.
@@ -121,7 +141,11 @@ impl Message {
     pub fn put_u64(&mut self, ty: u16, v: u64, pad: u16) -> core::result::Result<(), OpError> {
         // SAFETY: we own the skb being built; nla_put_u64_64bit checks room.
         let err = unsafe { ffi::rmc_nla_put_u64(self.skb, c_int::from(ty), v, c_int::from(pad)) };
-        if err == 0 { Ok(()) } else { Err(OpError::Errno(EMSGSIZE)) }
+        if err == 0 {
+            Ok(())
+        } else {
+            Err(OpError::Errno(EMSGSIZE))
+        }
     }
 }
 
@@ -147,7 +171,11 @@ impl Reply<'_> {
             ffi::rmc_genlmsg_end(skb, hdr);
             ffi::rmc_genlmsg_reply(skb, info.as_ptr())
         };
-        if err == 0 { Ok(()) } else { Err(OpError::Errno(-err)) }
+        if err == 0 {
+            Ok(())
+        } else {
+            Err(OpError::Errno(-err))
+        }
     }
 }
 
@@ -186,10 +214,16 @@ impl<'a> Dump<'a> {
 
     /// Adds one message of `cmd`, filled by `fill`. False (and nothing
     /// added) when the round's buffer is full: continue in the next round.
-    pub fn add(&mut self, cmd: u8, fill: impl FnOnce(&mut Message) -> core::result::Result<(), OpError>) -> bool {
+    pub fn add(
+        &mut self,
+        cmd: u8,
+        fill: impl FnOnce(&mut Message) -> core::result::Result<(), OpError>,
+    ) -> bool {
         // SAFETY: the dump skb is ours to fill during the call;
         // genlmsg_put returns NULL when it has no room.
-        let hdr = unsafe { ffi::rmc_genlmsg_put_dump(self.skb, self.cb.as_ptr(), ffi::rmc_module_family(), cmd) };
+        let hdr = unsafe {
+            ffi::rmc_genlmsg_put_dump(self.skb, self.cb.as_ptr(), ffi::rmc_module_family(), cmd)
+        };
         if hdr.is_null() {
             return false;
         }
@@ -224,24 +258,41 @@ fn fail(e: OpError, set_message: impl FnOnce(*const core::ffi::c_char)) -> c_int
 /// `doit` of every operation of the module's family.
 #[no_mangle]
 extern "C" fn rmc_genl_doit(_skb: *mut ffi::SkBuff, info: *mut ffi::GenlInfo) -> c_int {
-    let Some(info) = NonNull::new(info) else { return -22 };
-    let req = Request { info, _life: core::marker::PhantomData };
-    let Some(state) = req.net().state() else { return -2 };
+    let Some(info) = NonNull::new(info) else {
+        return -22;
+    };
+    let req = Request {
+        info,
+        _life: core::marker::PhantomData,
+    };
+    let Some(state) = req.net().state() else {
+        return -2;
+    };
     // SAFETY: valid genl_info during the call.
     let cmd = unsafe { ffi::rmc_genl_info_cmd(info.as_ptr()) };
     match state.doit(cmd, &req) {
         Ok(()) => 0,
         // SAFETY: extack copies the NUL-terminated text into its own buffer.
-        Err(e) => fail(e, |msg| unsafe { ffi::rmc_genl_set_err_msg(info.as_ptr(), msg) }),
+        Err(e) => fail(e, |msg| unsafe {
+            ffi::rmc_genl_set_err_msg(info.as_ptr(), msg)
+        }),
     }
 }
 
 /// `dumpit` of every dump operation of the module's family.
 #[no_mangle]
 extern "C" fn rmc_genl_dumpit(skb: *mut ffi::SkBuff, cb: *mut ffi::NetlinkCallback) -> c_int {
-    let Some(cb) = NonNull::new(cb) else { return -22 };
-    let mut dump = Dump { skb, cb, _life: core::marker::PhantomData };
-    let Some(state) = dump.net().state() else { return -2 };
+    let Some(cb) = NonNull::new(cb) else {
+        return -22;
+    };
+    let mut dump = Dump {
+        skb,
+        cb,
+        _life: core::marker::PhantomData,
+    };
+    let Some(state) = dump.net().state() else {
+        return -2;
+    };
     // SAFETY: valid callback during the call.
     let cmd = unsafe { ffi::rmc_dump_cmd(cb.as_ptr()) };
     match state.dumpit(cmd, &mut dump) {
@@ -249,6 +300,8 @@ extern "C" fn rmc_genl_dumpit(skb: *mut ffi::SkBuff, cb: *mut ffi::NetlinkCallba
         Ok(false) => 0,
         // SAFETY: the dump's extack copies the text; the core sends it with
         // the final NLMSG_DONE.
-        Err(e) => fail(e, |msg| unsafe { ffi::rmc_dump_set_err_msg(cb.as_ptr(), msg) }),
+        Err(e) => fail(e, |msg| unsafe {
+            ffi::rmc_dump_set_err_msg(cb.as_ptr(), msg)
+        }),
     }
 }

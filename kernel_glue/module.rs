@@ -95,14 +95,27 @@ pub fn sending_copies() -> bool {
 
 /// The netfilter hook of the module, in every namespace.
 #[no_mangle]
-extern "C" fn rmc_hook(_priv: *mut c_void, skb: *mut ffi::SkBuff, state: *const ffi::NfHookState) -> c_uint {
+extern "C" fn rmc_hook(
+    _priv: *mut c_void,
+    skb: *mut ffi::SkBuff,
+    state: *const ffi::NfHookState,
+) -> c_uint {
     const NF_ACCEPT: c_uint = 1;
     const NF_STOLEN: c_uint = 2;
     // SAFETY: netfilter calls the hook with a valid skb it owns for the
     // call and a valid state whose net is live.
-    let (packet, net) = unsafe { (Packet::from_hook(skb), Net::from_raw(ffi::rmc_hook_state_net(state))) };
-    let (Some(packet), Some(net)) = (packet, net) else { return NF_ACCEPT };
-    let Some(ns) = net.state() else { return NF_ACCEPT };
+    let (packet, net) = unsafe {
+        (
+            Packet::from_hook(skb),
+            Net::from_raw(ffi::rmc_hook_state_net(state)),
+        )
+    };
+    let (Some(packet), Some(net)) = (packet, net) else {
+        return NF_ACCEPT;
+    };
+    let Some(ns) = net.state() else {
+        return NF_ACCEPT;
+    };
     match ns.hook(net, packet) {
         Verdict::Accept => NF_ACCEPT,
         Verdict::Stolen => NF_STOLEN,

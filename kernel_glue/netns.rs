@@ -19,7 +19,10 @@ impl<'a> Net<'a> {
     /// # Safety
     /// `ptr` must be a live `struct net` for `'a`.
     pub(crate) unsafe fn from_raw(ptr: *mut ffi::Net) -> Option<Net<'a>> {
-        NonNull::new(ptr).map(|ptr| Net { ptr, _life: PhantomData })
+        NonNull::new(ptr).map(|ptr| Net {
+            ptr,
+            _life: PhantomData,
+        })
     }
 
     pub(crate) fn as_ptr(self) -> *mut ffi::Net {
@@ -51,7 +54,9 @@ pub trait NetState: Sized + Send + Sync {
 #[no_mangle]
 extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
     // SAFETY: the kernel calls init with a live namespace.
-    let Some(net) = (unsafe { Net::from_raw(raw) }) else { return -22 };
+    let Some(net) = (unsafe { Net::from_raw(raw) }) else {
+        return -22;
+    };
     let state = match <crate::ModuleNetState as NetState>::new() {
         Ok(state) => state,
         Err(e) => return e.to_errno(),
@@ -73,7 +78,9 @@ extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
 #[no_mangle]
 extern "C" fn rmc_net_exit(raw: *mut ffi::Net) {
     // SAFETY: the kernel calls exit with the namespace init succeeded on.
-    let Some(net) = (unsafe { Net::from_raw(raw) }) else { return };
+    let Some(net) = (unsafe { Net::from_raw(raw) }) else {
+        return;
+    };
     // SAFETY: nf_unregister_net_hook waits (synchronize_net) until no CPU
     // runs our hook in this namespace; afterwards nothing can reach the
     // state, which came from KBox::into_raw in init.

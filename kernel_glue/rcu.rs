@@ -4,9 +4,9 @@
 
 use super::ffi;
 use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
-use kernel::new_mutex;
 
 /// Readers see either the old or the new value, never a mix. Writers are
 /// serialized by `writer` and free a replaced value only after every reader
@@ -47,7 +47,10 @@ impl<T> RcuCell<T> {
 
     /// Replaces the value with the one `build` makes from the current one;
     /// `build` may sleep and allocate. On error nothing changes.
-    pub fn update<R, E>(&self, build: impl FnOnce(&T) -> core::result::Result<(KBox<T>, R), E>) -> core::result::Result<R, E> {
+    pub fn update<R, E>(
+        &self,
+        build: impl FnOnce(&T) -> core::result::Result<(KBox<T>, R), E>,
+    ) -> core::result::Result<R, E> {
         let _guard = self.writer.lock();
         // SAFETY: only writers replace `current`, and we hold the writer
         // lock, so the value stays alive until we swap it out below.

@@ -20,7 +20,10 @@ impl<'a> Packet<'a> {
     /// `skb` must be the valid packet a netfilter hook was called with, and
     /// stay valid (not freed or stolen elsewhere) for `'a`.
     pub unsafe fn from_hook(skb: *mut ffi::SkBuff) -> Option<Packet<'a>> {
-        NonNull::new(skb).map(|ptr| Packet { ptr, _life: core::marker::PhantomData })
+        NonNull::new(skb).map(|ptr| Packet {
+            ptr,
+            _life: core::marker::PhantomData,
+        })
     }
 
     /// The raw pointer, for the glue only.
@@ -58,7 +61,10 @@ impl<'a> Packet<'a> {
             if ffi::rmc_skb_ensure_writable_network(self.as_ptr(), len as u32) != 0 {
                 return None;
             }
-            Some(core::slice::from_raw_parts_mut(ffi::rmc_skb_network_header(self.as_ptr()), len))
+            Some(core::slice::from_raw_parts_mut(
+                ffi::rmc_skb_network_header(self.as_ptr()),
+                len,
+            ))
         }
     }
 
@@ -78,7 +84,8 @@ impl<'a> Packet<'a> {
     pub fn copy_headers(&self) -> Option<OwnedPacket> {
         // SAFETY: valid skb per the invariant; pskb_copy returns a new skb
         // we own, or NULL.
-        NonNull::new(unsafe { ffi::rmc_pskb_copy_atomic(self.as_ptr()) }).map(|ptr| OwnedPacket { ptr })
+        NonNull::new(unsafe { ffi::rmc_pskb_copy_atomic(self.as_ptr()) })
+            .map(|ptr| OwnedPacket { ptr })
     }
 
     /// Gathers the fragments of this datagram (`ip_defrag`). `Whole` when
@@ -114,7 +121,10 @@ pub struct OwnedPacket {
 impl OwnedPacket {
     /// Borrows it as a [`Packet`] for header access.
     pub fn as_packet(&mut self) -> Packet<'_> {
-        Packet { ptr: self.ptr, _life: core::marker::PhantomData }
+        Packet {
+            ptr: self.ptr,
+            _life: core::marker::PhantomData,
+        }
     }
 
     /// Forgets conntrack state copied from the original (as nf_dup does).

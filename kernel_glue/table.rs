@@ -29,20 +29,33 @@ fn oom<E>(_: E) -> ConfigError {
 
 impl<T: Entry> Table<T> {
     fn build(entries: KVec<T>, seed: u64) -> Result<KBox<Self>, ConfigError> {
-        let mut slots = KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
+        let mut slots =
+            KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
         for (pos, e) in entries.iter().enumerate() {
             index::insert(&mut slots, seed, e.key(), pos, |p| entries[p].key()).map_err(oom)?;
         }
-        KBox::new(Table { entries, slots, seed }, GFP_KERNEL).map_err(oom)
+        KBox::new(
+            Table {
+                entries,
+                slots,
+                seed,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(oom)
     }
 
     /// A table of `items`, keeping the first of any entries with equal keys.
-    pub fn first_of_each(items: impl Iterator<Item = T>, seed: u64) -> Result<KBox<Self>, ConfigError> {
+    pub fn first_of_each(
+        items: impl Iterator<Item = T>,
+        seed: u64,
+    ) -> Result<KBox<Self>, ConfigError> {
         let mut entries = KVec::new();
         for item in items {
             entries.push(item, GFP_KERNEL).map_err(oom)?;
         }
-        let mut slots = KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
+        let mut slots =
+            KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
         let mut kept: KVec<T> = KVec::with_capacity(entries.len(), GFP_KERNEL).map_err(oom)?;
         for e in entries.into_iter() {
             match index::insert(&mut slots, seed, e.key(), kept.len(), |p| kept[p].key()) {
@@ -51,7 +64,15 @@ impl<T: Entry> Table<T> {
                 Err(index::IndexError::NoRoom) => return Err(ConfigError::OutOfMemory),
             }
         }
-        KBox::new(Table { entries: kept, slots, seed }, GFP_KERNEL).map_err(oom)
+        KBox::new(
+            Table {
+                entries: kept,
+                slots,
+                seed,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(oom)
     }
 
     /// An empty table hashing with `seed` (random, so crafted keys cannot
@@ -62,7 +83,8 @@ impl<T: Entry> Table<T> {
 
     /// The entry with `key`.
     pub fn find(&self, key: u64) -> Option<&T> {
-        index::find(&self.slots, self.seed, key, |p| self.entries[p].key()).map(|p| &self.entries[p])
+        index::find(&self.slots, self.seed, key, |p| self.entries[p].key())
+            .map(|p| &self.entries[p])
     }
 
     /// Every entry, in insertion order.
@@ -72,7 +94,12 @@ impl<T: Entry> Table<T> {
 
     /// A copy with `entry` in place of the one with its key, or appended;
     /// `too_many` when appending would pass `limit`.
-    pub fn with(&self, entry: T, limit: usize, too_many: ConfigError) -> Result<KBox<Self>, ConfigError> {
+    pub fn with(
+        &self,
+        entry: T,
+        limit: usize,
+        too_many: ConfigError,
+    ) -> Result<KBox<Self>, ConfigError> {
         let replaces = self.find(entry.key()).is_some();
         if !replaces && self.entries.len() >= limit {
             return Err(too_many);
@@ -81,7 +108,9 @@ impl<T: Entry> Table<T> {
         let mut entry = Some(entry);
         for e in self.entries.iter() {
             let item = match &entry {
-                Some(new) if new.key() == e.key() => entry.take().ok_or(ConfigError::OutOfMemory)?,
+                Some(new) if new.key() == e.key() => {
+                    entry.take().ok_or(ConfigError::OutOfMemory)?
+                }
                 _ => e.share()?,
             };
             next.push(item, GFP_KERNEL).map_err(oom)?;

@@ -12,13 +12,21 @@ use crate::mcast_shared::rules;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-fn native<const N: usize>(bytes: Option<&[u8]>, name: &'static str) -> Result<[u8; N], ConfigError> {
+fn native<const N: usize>(
+    bytes: Option<&[u8]>,
+    name: &'static str,
+) -> Result<[u8; N], ConfigError> {
     let bytes = bytes.ok_or(ConfigError::MissingAttribute(name))?;
-    bytes.try_into().map_err(|_| ConfigError::MalformedAttribute(name))
+    bytes
+        .try_into()
+        .map_err(|_| ConfigError::MalformedAttribute(name))
 }
 
 fn key_attrs(sender: Option<&[u8]>, port: Option<&[u8]>) -> Result<EntryKey, ConfigError> {
-    Ok(EntryKey { sender: rules::address_attribute(sender, "SENDER")?, port: u16::from_ne_bytes(native(port, "PORT")?) })
+    Ok(EntryKey {
+        sender: rules::address_attribute(sender, "SENDER")?,
+        port: u16::from_ne_bytes(native(port, "PORT")?),
+    })
 }
 
 fn put_entry(msg: &mut Message, m: &Mapping) -> OpResult {
@@ -33,8 +41,15 @@ fn put_entry(msg: &mut Message, m: &Mapping) -> OpResult {
 
 impl ClientNet {
     /// Replaces the tables with ones holding the mappings `build` makes.
-    fn change(&self, build: impl FnOnce(&Table<Mapping>) -> Result<KBox<Table<Mapping>>, ConfigError>) -> OpResult {
-        self.tables.update(|t| build(&t.mappings).and_then(ClientTables::new).map(|next| (next, ())))?;
+    fn change(
+        &self,
+        build: impl FnOnce(&Table<Mapping>) -> Result<KBox<Table<Mapping>>, ConfigError>,
+    ) -> OpResult {
+        self.tables.update(|t| {
+            build(&t.mappings)
+                .and_then(ClientTables::new)
+                .map(|next| (next, ()))
+        })?;
         Ok(())
     }
 
@@ -49,7 +64,11 @@ impl ClientNet {
         self.change(|mappings| {
             let counters = match mappings.find(key.packed()) {
                 Some(old) if old.group == group && old.flags == flags => {
-                    return Err(ConfigError::EntryExists { sender: key.sender, port: key.port, group });
+                    return Err(ConfigError::EntryExists {
+                        sender: key.sender,
+                        port: key.port,
+                        group,
+                    });
                 }
                 // An update keeps the entry's counters.
                 Some(old) => old.counters.clone(),
@@ -58,8 +77,19 @@ impl ClientNet {
                     Arc::new(fresh, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?
                 }
             };
-            let too_many = ConfigError::TooManyEntries { limit: max_entries() };
-            mappings.with(Mapping { key, group, flags, counters }, max_entries() as usize, too_many)
+            let too_many = ConfigError::TooManyEntries {
+                limit: max_entries(),
+            };
+            mappings.with(
+                Mapping {
+                    key,
+                    group,
+                    flags,
+                    counters,
+                },
+                max_entries() as usize,
+                too_many,
+            )
         })
     }
 
@@ -76,7 +106,10 @@ impl ClientNet {
             (sender, port) => {
                 let key = key_attrs(sender, port)?;
                 self.tables.read(|t| -> OpResult {
-                    let missing = ConfigError::NoSuchEntry { sender: key.sender, port: key.port };
+                    let missing = ConfigError::NoSuchEntry {
+                        sender: key.sender,
+                        port: key.port,
+                    };
                     put_entry(msg, t.exact(key).ok_or(missing)?)
                 })?;
             }
@@ -91,7 +124,10 @@ impl Control for ClientNet {
             cmd::ADD_ENTRY => self.add(req),
             cmd::DEL_ENTRY => {
                 let key = key_attrs(req.attr(attr::SENDER), req.attr(attr::PORT))?;
-                let missing = ConfigError::NoSuchEntry { sender: key.sender, port: key.port };
+                let missing = ConfigError::NoSuchEntry {
+                    sender: key.sender,
+                    port: key.port,
+                };
                 self.change(|m| m.without(key.packed(), missing))
             }
             cmd::CLEAR => self.change(|m| m.cleared()),

@@ -6,11 +6,15 @@ use crate::kernel_glue::module::{PacketHook, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::{Defrag, Packet};
 use crate::mcast_shared::genl::client::counter;
-use crate::mcast_shared::packet::{self, Arrival, CsumFollowUp, CsumState, EntryKey, Ipv4Info, L4_HEADER_LEN, TOS_MARK};
+use crate::mcast_shared::packet::{
+    self, Arrival, CsumFollowUp, CsumState, EntryKey, Ipv4Info, L4_HEADER_LEN, TOS_MARK,
+};
 
 impl PacketHook for ClientNet {
     fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
-        let Ok(info) = Ipv4Info::parse(packet.header()) else { return Verdict::Accept };
+        let Ok(info) = Ipv4Info::parse(packet.header()) else {
+            return Verdict::Accept;
+        };
         if !info.is_carried_protocol() {
             return Verdict::Accept;
         }
@@ -53,7 +57,9 @@ impl ClientNet {
                 self.counters.add(counter::NO_ENTRY, 1);
                 return;
             };
-            let Ok(info) = Ipv4Info::parse(packet.header()) else { return };
+            let Ok(info) = Ipv4Info::parse(packet.header()) else {
+                return;
+            };
             let state = CsumState::from_ip_summed(packet.ip_summed());
             // The packet may be cloned (a tap holds it) or shared: unshare first.
             let Some(header) = packet.writable_header(info.rewrite_len()) else {

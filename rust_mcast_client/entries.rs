@@ -35,7 +35,12 @@ impl Entry for Mapping {
     }
 
     fn share(&self) -> Result<Self, ConfigError> {
-        Ok(Mapping { key: self.key, group: self.group, flags: self.flags, counters: self.counters.clone() })
+        Ok(Mapping {
+            key: self.key,
+            group: self.group,
+            flags: self.flags,
+            counters: self.counters.clone(),
+        })
     }
 }
 
@@ -61,8 +66,12 @@ pub(crate) struct ClientTables {
 impl ClientTables {
     /// Tables holding exactly `mappings`.
     pub(crate) fn new(mappings: KBox<Table<Mapping>>) -> Result<KBox<ClientTables>, ConfigError> {
-        let senders = Table::first_of_each(mappings.entries().iter().map(|m| Sender(m.key.sender)), random_u64())?;
-        KBox::new(ClientTables { mappings, senders }, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)
+        let senders = Table::first_of_each(
+            mappings.entries().iter().map(|m| Sender(m.key.sender)),
+            random_u64(),
+        )?;
+        KBox::new(ClientTables { mappings, senders }, GFP_KERNEL)
+            .map_err(|_| ConfigError::OutOfMemory)
     }
 
     /// The entry for a packet's key: exact port first, then any port.
@@ -94,8 +103,13 @@ pub(crate) struct ClientNet {
 
 impl NetState for ClientNet {
     fn new() -> Result<Pin<KBox<Self>>> {
-        let tables = Table::empty(random_u64()).and_then(ClientTables::new).map_err(|_| ENOMEM)?;
+        let tables = Table::empty(random_u64())
+            .and_then(ClientTables::new)
+            .map_err(|_| ENOMEM)?;
         let counters = ClientCounters::new()?;
-        KBox::pin_init(pin_init!(ClientNet { tables <- RcuCell::new(tables), counters }), GFP_KERNEL)
+        KBox::pin_init(
+            pin_init!(ClientNet { tables <- RcuCell::new(tables), counters }),
+            GFP_KERNEL,
+        )
     }
 }

@@ -3,11 +3,11 @@
 
 use crate::groups::{group_key, max_groups, max_members, Group, GroupTable, ServerNet};
 use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::module::random_u64;
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::server::{attr, cmd};
 use crate::mcast_shared::genl::DUMP_BATCH;
-use crate::kernel_glue::module::random_u64;
 use crate::mcast_shared::{index, rules};
 use kernel::prelude::*;
 
@@ -25,7 +25,8 @@ fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigE
         None => {}
         Some(bytes) => {
             for m in rules::decode_members(bytes)? {
-                out.push(m, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+                out.push(m, GFP_KERNEL)
+                    .map_err(|_| ConfigError::OutOfMemory)?;
             }
         }
     }
@@ -34,8 +35,10 @@ fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigE
 
 /// An output buffer of `members` addresses and a zeroed index for `indexed` keys.
 fn scratch(members: usize, indexed: usize) -> Result<(KVec<Ipv4>, KVec<u32>), ConfigError> {
-    let out = KVec::from_elem(Ipv4::UNSPECIFIED, members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
-    let slots = KVec::from_elem(0u32, index::slot_count(indexed), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    let out = KVec::from_elem(Ipv4::UNSPECIFIED, members, GFP_KERNEL)
+        .map_err(|_| ConfigError::OutOfMemory)?;
+    let slots = KVec::from_elem(0u32, index::slot_count(indexed), GFP_KERNEL)
+        .map_err(|_| ConfigError::OutOfMemory)?;
     Ok((out, slots))
 }
 
@@ -46,20 +49,31 @@ fn with_members(
     members: &[Ipv4],
     previous: Option<&Group>,
 ) -> Result<KBox<GroupTable>, ConfigError> {
-    let too_many = ConfigError::TooManyGroups { limit: max_groups() };
-    table.with(Group::new(group, shrink(members)?, previous)?, max_groups() as usize, too_many)
+    let too_many = ConfigError::TooManyGroups {
+        limit: max_groups(),
+    };
+    table.with(
+        Group::new(group, shrink(members)?, previous)?,
+        max_groups() as usize,
+        too_many,
+    )
 }
 
 /// The final member list, allocated to its exact size.
 fn shrink(members: &[Ipv4]) -> Result<KVec<Ipv4>, ConfigError> {
-    let mut out = KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
-    out.extend_from_slice(members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    let mut out =
+        KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+    out.extend_from_slice(members, GFP_KERNEL)
+        .map_err(|_| ConfigError::OutOfMemory)?;
     Ok(out)
 }
 
 impl ServerNet {
     /// Replaces the table with the one `build` makes from the current one.
-    fn change(&self, build: impl FnOnce(&GroupTable) -> Result<KBox<GroupTable>, ConfigError>) -> OpResult {
+    fn change(
+        &self,
+        build: impl FnOnce(&GroupTable) -> Result<KBox<GroupTable>, ConfigError>,
+    ) -> OpResult {
         self.table.update(|t| build(t).map(|next| (next, ())))?;
         Ok(())
     }
@@ -86,9 +100,17 @@ impl ServerNet {
 
     fn quit(&self, group: Ipv4, removed: &[Ipv4]) -> OpResult {
         self.change(|table| {
-            let previous = table.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
+            let previous = table
+                .find(group_key(group))
+                .ok_or(ConfigError::NoSuchGroup(group))?;
             let (mut out, mut slots) = scratch(previous.members.len(), removed.len())?;
-            let n = rules::keep_members(&previous.members, removed, random_u64(), &mut slots, &mut out);
+            let n = rules::keep_members(
+                &previous.members,
+                removed,
+                random_u64(),
+                &mut slots,
+                &mut out,
+            );
             with_members(table, group, &out[..n], Some(previous))
         })
     }
@@ -107,7 +129,9 @@ impl ServerNet {
             Some(bytes) => {
                 let group = rules::address_attribute(Some(bytes), "GROUP")?;
                 self.table.read(|t| -> OpResult {
-                    let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
+                    let g = t
+                        .find(group_key(group))
+                        .ok_or(ConfigError::NoSuchGroup(group))?;
                     put_group(msg, group, g.members.len(), g.counters.totals())
                 })?;
             }
@@ -145,7 +169,9 @@ impl Control for ServerNet {
                 let groups = t.entries();
                 let mut next = dump.cursor()[0] as usize;
                 while let Some(g) = groups.get(next) {
-                    if !dump.add(cmd::GET_GROUPS, |m| put_group(m, g.addr, g.members.len(), g.counters.totals())) {
+                    if !dump.add(cmd::GET_GROUPS, |m| {
+                        put_group(m, g.addr, g.members.len(), g.counters.totals())
+                    }) {
                         break;
                     }
                     next += 1;
@@ -156,7 +182,9 @@ impl Control for ServerNet {
             cmd::GET_MEMBERS => {
                 let group = rules::address_attribute(dump.attr(attr::GROUP), "GROUP")?;
                 self.table.read(|t| {
-                    let g = t.find(group_key(group)).ok_or(ConfigError::NoSuchGroup(group))?;
+                    let g = t
+                        .find(group_key(group))
+                        .ok_or(ConfigError::NoSuchGroup(group))?;
                     let mut next = dump.cursor()[0] as usize;
                     while next < g.members.len() {
                         let batch = &g.members[next..g.members.len().min(next + DUMP_BATCH)];

@@ -19,11 +19,14 @@ impl PacketHook for ServerNet {
         let Some(info) = packet::server_candidate(packet.header()) else {
             return Verdict::Accept;
         };
-        self.table.read(|table| match table.find(group_key(info.daddr)) {
-            None => self.counters.add(counter::UNMATCHED, 1),
-            Some(group) if group.members.is_empty() => self.counters.add(counter::NO_MEMBERS, 1),
-            Some(group) => self.fan_out(net, &packet, &info, group),
-        });
+        self.table
+            .read(|table| match table.find(group_key(info.daddr)) {
+                None => self.counters.add(counter::UNMATCHED, 1),
+                Some(group) if group.members.is_empty() => {
+                    self.counters.add(counter::NO_MEMBERS, 1)
+                }
+                Some(group) => self.fan_out(net, &packet, &info, group),
+            });
         // The original continues: on a network that drops multicast nothing
         // is lost, and local listeners still get it through multicast loop.
         Verdict::Accept
@@ -52,13 +55,21 @@ impl ServerNet {
 
 /// Sends one copy to `member`; its IP length on success, else the counter
 /// naming why it was dropped.
-fn send_copy(net: Net<'_>, original: &Packet<'_>, info: &Ipv4Info, member: Ipv4) -> Result<u64, usize> {
+fn send_copy(
+    net: Net<'_>,
+    original: &Packet<'_>,
+    info: &Ipv4Info,
+    member: Ipv4,
+) -> Result<u64, usize> {
     let mut copy = original.copy_headers().ok_or(counter::ALLOC_FAIL)?;
     {
         let mut view = copy.as_packet();
         let state = CsumState::from_ip_summed(view.ip_summed());
-        let header = view.writable_header(info.rewrite_len()).ok_or(counter::ALLOC_FAIL)?;
-        let follow_up = packet::rewrite_for_member(header, member, state).map_err(|_| counter::MALFORMED)?;
+        let header = view
+            .writable_header(info.rewrite_len())
+            .ok_or(counter::ALLOC_FAIL)?;
+        let follow_up =
+            packet::rewrite_for_member(header, member, state).map_err(|_| counter::MALFORMED)?;
         if follow_up == CsumFollowUp::Downgrade {
             view.set_checksum_none();
         }

@@ -47,7 +47,11 @@ impl Entry for Group {
     }
 
     fn share(&self) -> Result<Group, ConfigError> {
-        Ok(Group { addr: self.addr, members: self.members.clone(), counters: self.counters.clone() })
+        Ok(Group {
+            addr: self.addr,
+            members: self.members.clone(),
+            counters: self.counters.clone(),
+        })
     }
 }
 
@@ -56,7 +60,11 @@ pub(crate) type GroupTable = Table<Group>;
 
 impl Group {
     /// `addr` with `members`, keeping the counters of `previous` if any.
-    pub(crate) fn new(addr: Ipv4, members: KVec<Ipv4>, previous: Option<&Group>) -> Result<Group, ConfigError> {
+    pub(crate) fn new(
+        addr: Ipv4,
+        members: KVec<Ipv4>,
+        previous: Option<&Group>,
+    ) -> Result<Group, ConfigError> {
         let members = Arc::new(members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
         let counters = match previous {
             Some(g) => g.counters.clone(),
@@ -65,7 +73,11 @@ impl Group {
                 Arc::new(fresh, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?
             }
         };
-        Ok(Group { addr, members, counters })
+        Ok(Group {
+            addr,
+            members,
+            counters,
+        })
     }
 }
 
@@ -84,6 +96,9 @@ impl NetState for ServerNet {
     fn new() -> Result<Pin<KBox<Self>>> {
         let table = GroupTable::empty(random_u64()).map_err(|_| ENOMEM)?;
         let counters = ServerCounters::new()?;
-        KBox::pin_init(pin_init!(ServerNet { table <- RcuCell::new(table), counters }), GFP_KERNEL)
+        KBox::pin_init(
+            pin_init!(ServerNet { table <- RcuCell::new(table), counters }),
+            GFP_KERNEL,
+        )
     }
 }

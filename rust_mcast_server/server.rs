@@ -37,7 +37,11 @@ struct RustMcastServer;
 impl kernel::Module for RustMcastServer {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         kernel_glue::module::register()?;
-        pr_info!("loaded: max_groups={} max_members={}\n", groups::max_groups(), groups::max_members());
+        pr_info!(
+            "loaded: max_groups={} max_members={}\n",
+            groups::max_groups(),
+            groups::max_members()
+        );
         Ok(RustMcastServer)
     }
 }
