@@ -1,6 +1,8 @@
 //! Every query layout against its golden file in tests/golden. The text
 //! layouts are the old tool's, byte for byte; the JSON ones are ours.
 //! `UPDATE_GOLDEN=1 cargo test` rewrites the files (review the diff!).
+//! This crate owns these files: the CLIs' session tests compare their
+//! output with the same files (`testing::layout_golden`), so each is kept once.
 
 use mcast_admin_core::config::ClientEntry;
 use mcast_admin_core::kernel::{ClientStats, EntryInfo, GroupInfo, ServerStats, Traffic};
@@ -14,7 +16,7 @@ use mcast_shared::genl::{client as cg, server as sg};
 mod testing;
 
 fn golden(name: &str, actual: &str) {
-    testing::golden(env!("CARGO_MANIFEST_DIR"), name, actual);
+    testing::layout_golden(name, actual);
 }
 
 fn ip(text: &str) -> Ipv4 {
@@ -140,5 +142,43 @@ fn client_stats_layouts() {
     golden(
         "client_entry_stats_json.txt",
         &client::entry_stats_json(&entries()[0]),
+    );
+}
+
+/// Each golden file is kept once in the workspace: a CLI's session test
+/// compares an output layout with this crate's file, not with a copy.
+#[test]
+fn golden_files_are_kept_once() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(workspace).unwrap() {
+        let dir = krate.unwrap().path().join("tests/golden");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            files.push((dir.clone(), std::fs::read(&path).unwrap(), path));
+        }
+    }
+    assert!(
+        files.len() > 20,
+        "golden files not found under {workspace:?}"
+    );
+    let mut copies = Vec::new();
+    for (i, (dir_a, text_a, a)) in files.iter().enumerate() {
+        for (dir_b, text_b, b) in &files[i + 1..] {
+            if dir_a != dir_b && text_a == text_b {
+                copies.push(format!("{} == {}", a.display(), b.display()));
+            }
+        }
+    }
+    assert!(
+        copies.is_empty(),
+        "golden files kept twice (compare with the file of \
+         mcast_admin_core/tests/golden through testing::layout_golden instead):\n{}",
+        copies.join("\n")
     );
 }

@@ -1,5 +1,7 @@
 //! The command line as users type it: clap parsing, then the core against
-//! the fake module, with every output compared to tests/golden.
+//! the fake module, with every output compared to a golden file: the output
+//! layouts' in mcast_admin_core/tests/golden (kept once, there), the rest in
+//! tests/golden.
 
 use crate::cli::Cli;
 use clap::error::ErrorKind;
@@ -215,21 +217,21 @@ fn a_session_against_the_fake_module() {
     kernel.counters[1] = 593920;
     kernel.entries[0].rx.packets = 7;
     kernel.entries[0].rx.bytes = 3500;
-    golden("list.txt", &run(&mut kernel, &["-L"]));
-    golden("list_json.txt", &run(&mut kernel, &["-L", "--json"]));
-    golden("stats.txt", &run(&mut kernel, &["-P"]));
+    testing::layout_golden("client_list.txt", &run(&mut kernel, &["-L"]));
+    testing::layout_golden("client_list_json.txt", &run(&mut kernel, &["-L", "--json"]));
+    testing::layout_golden("client_stats.txt", &run(&mut kernel, &["-P"]));
     golden("stats_json.txt", &run(&mut kernel, &["-P", "--json"]));
-    golden(
-        "entry_stats.txt",
+    testing::layout_golden(
+        "client_entry_stats.txt",
         &run(&mut kernel, &["-P", "-i", "10.0.1.10", "-p", "5000"]),
     );
-    golden(
-        "entry_stats_json.txt",
+    testing::layout_golden(
+        "client_entry_stats_json.txt",
         &run(
             &mut kernel,
             &["-P", "-i", "10.0.1.10", "-p", "5000", "--json"],
         ),
     );
     run(&mut kernel, &["-C"]);
-    golden("list_empty.txt", &run(&mut kernel, &["-L"]));
+    testing::layout_golden("client_list_empty.txt", &run(&mut kernel, &["-L"]));
 }

@@ -1,5 +1,7 @@
 //! The command line as users type it: clap parsing, then the core against
-//! the fake module, with every output compared to tests/golden.
+//! the fake module, with every output compared to a golden file: the output
+//! layouts' in mcast_admin_core/tests/golden (kept once, there), the rest in
+//! tests/golden.
 
 use crate::cli::Cli;
 use clap::error::ErrorKind;
@@ -233,18 +235,21 @@ fn a_session_against_the_fake_module() {
         .unwrap();
         String::from_utf8(out).unwrap()
     };
-    golden("show.txt", &query(&["-S"]));
-    golden("show_json.txt", &query(&["-S", "--json"]));
-    golden("list.txt", &query(&["-L", "-m", "239.10.0.1"]));
-    golden(
-        "list_json.txt",
+    testing::layout_golden("server_show.txt", &query(&["-S"]));
+    testing::layout_golden("server_show_json.txt", &query(&["-S", "--json"]));
+    testing::layout_golden("server_list.txt", &query(&["-L", "-m", "239.10.0.1"]));
+    testing::layout_golden(
+        "server_list_json.txt",
         &query(&["-L", "-m", "239.10.0.1", "--json"]),
     );
-    golden("stats.txt", &query(&["-P"]));
+    testing::layout_golden("server_stats.txt", &query(&["-P"]));
     golden("stats_json.txt", &query(&["-P", "--json"]));
-    golden("group_stats.txt", &query(&["-P", "-m", "239.10.0.1"]));
-    golden(
-        "group_stats_json.txt",
+    testing::layout_golden(
+        "server_group_stats.txt",
+        &query(&["-P", "-m", "239.10.0.1"]),
+    );
+    testing::layout_golden(
+        "server_group_stats_json.txt",
         &query(&["-P", "-m", "239.10.0.1", "--json"]),
     );
     assert!(!file.path().exists() && !file.lock_path().exists());

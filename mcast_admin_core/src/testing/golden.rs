@@ -1,5 +1,11 @@
 //! Golden files: expected outputs kept in `tests/golden`. Needs only `std`,
 //! so this crate's integration tests can include it by path.
+//!
+//! Each golden file is kept once. `mcast_admin_core/tests/golden` owns the
+//! output layouts (`server_*`, `client_*`), which `tests/layouts.rs` checks
+//! function by function and the CLIs' session tests check again end to end
+//! through [`layout_golden`]; a CLI's own `tests/golden` holds only what no
+//! layout test produces (its configuration file, outputs of other counters).
 
 use std::fs;
 use std::path::PathBuf;
@@ -14,4 +20,10 @@ pub fn golden(manifest_dir: &str, name: &str, actual: &str) {
     }
     let expected = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(actual, expected, "{name}");
+}
+
+/// Compares `actual` with the output layout `name` kept in
+/// `mcast_admin_core/tests/golden`, from any crate of the workspace.
+pub fn layout_golden(name: &str, actual: &str) {
+    golden(env!("CARGO_MANIFEST_DIR"), name, actual);
 }

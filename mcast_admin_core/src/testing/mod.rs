@@ -3,7 +3,7 @@
 
 mod golden;
 
-pub use golden::golden;
+pub use golden::{golden, layout_golden};
 
 use crate::config::ConfigFile;
 use std::fs;
