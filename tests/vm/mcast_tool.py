@@ -21,16 +21,34 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS = 1, 4, 0x300, 0x200
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
 
-# Mirrors mcast_shared/src/genl.rs: the test checks the kernel against the
-# documented protocol, independently of the Rust CLI.
-SERVER = dict(family="rmcast_server", cmd=dict(add=1, delete=2, join=3, quit=4, clear=5, groups=6, members=7, stats=8),
-              attr=dict(PAD=1, GROUP=2, MEMBERS=3, MEMBER_COUNT=4, TX_PACKETS=5, TX_BYTES=6, MAX_GROUPS=7, MAX_MEMBERS=8),
-              counters=["tx_packets", "tx_bytes", "matched", "unmatched", "no_members", "route_fail", "alloc_fail",
-                        "xmit_fail", "to_local", "malformed"])
-CLIENT = dict(family="rmcast_client", cmd=dict(add=1, delete=2, clear=3, entries=4, stats=5),
-              attr=dict(PAD=1, SENDER=2, PORT=3, GROUP=4, FLAGS=5, RX_PACKETS=6, RX_BYTES=7, MAX_ENTRIES=8),
-              counters=["rx_packets", "rx_bytes", "unmarked", "no_entry", "malformed", "fragments", "alloc_fail"])
-COUNTER_FIRST = 32
+# The protocol (family names, commands, attributes, counters) is
+# mcast_proto.py beside this file, generated from mcast_shared/src/genl.rs
+# (`cargo test` fails when it is stale): the test checks the kernel against the
+# documented protocol, independently of the Rust CLI. Found from any working
+# directory; no __pycache__ is written into the tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import mcast_proto as P  # noqa: E402
+
+SERVER = dict(family=P.MCAST_SERVER_FAMILY,
+              cmd=dict(add=P.MCAST_SERVER_CMD_ADD_GROUP, delete=P.MCAST_SERVER_CMD_DEL_GROUP,
+                       join=P.MCAST_SERVER_CMD_JOIN, quit=P.MCAST_SERVER_CMD_QUIT, clear=P.MCAST_SERVER_CMD_CLEAR,
+                       groups=P.MCAST_SERVER_CMD_GET_GROUPS, members=P.MCAST_SERVER_CMD_GET_MEMBERS,
+                       stats=P.MCAST_SERVER_CMD_GET_STATS),
+              attr=dict(PAD=P.MCAST_SERVER_ATTR_PAD, GROUP=P.MCAST_SERVER_ATTR_GROUP,
+                        MEMBERS=P.MCAST_SERVER_ATTR_MEMBERS, MEMBER_COUNT=P.MCAST_SERVER_ATTR_MEMBER_COUNT,
+                        TX_PACKETS=P.MCAST_SERVER_ATTR_TX_PACKETS, TX_BYTES=P.MCAST_SERVER_ATTR_TX_BYTES,
+                        MAX_GROUPS=P.MCAST_SERVER_ATTR_MAX_GROUPS, MAX_MEMBERS=P.MCAST_SERVER_ATTR_MAX_MEMBERS),
+              counters=list(P.MCAST_SERVER_COUNTER_NAMES), counter_first=P.MCAST_SERVER_ATTR_COUNTER_FIRST)
+CLIENT = dict(family=P.MCAST_CLIENT_FAMILY,
+              cmd=dict(add=P.MCAST_CLIENT_CMD_ADD_ENTRY, delete=P.MCAST_CLIENT_CMD_DEL_ENTRY,
+                       clear=P.MCAST_CLIENT_CMD_CLEAR, entries=P.MCAST_CLIENT_CMD_GET_ENTRIES,
+                       stats=P.MCAST_CLIENT_CMD_GET_STATS),
+              attr=dict(PAD=P.MCAST_CLIENT_ATTR_PAD, SENDER=P.MCAST_CLIENT_ATTR_SENDER, PORT=P.MCAST_CLIENT_ATTR_PORT,
+                        GROUP=P.MCAST_CLIENT_ATTR_GROUP, FLAGS=P.MCAST_CLIENT_ATTR_FLAGS,
+                        RX_PACKETS=P.MCAST_CLIENT_ATTR_RX_PACKETS, RX_BYTES=P.MCAST_CLIENT_ATTR_RX_BYTES,
+                        MAX_ENTRIES=P.MCAST_CLIENT_ATTR_MAX_ENTRIES),
+              counters=list(P.MCAST_CLIENT_COUNTER_NAMES), counter_first=P.MCAST_CLIENT_ATTR_COUNTER_FIRST)
 
 
 class GenlError(Exception):
@@ -65,10 +83,10 @@ class Genl:
         reply = self._transact(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"), False)
         self.family_id = struct.unpack("=H", reply[0][CTRL_ATTR_FAMILY_ID][:2])[0]
 
-    def _transact(self, msg_type, cmd, payload, dump):
+    def _transact(self, msg_type, cmd, payload, dump, version=1):
         self.seq += 1
         flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if dump else 0)
-        body = struct.pack("=BBH", cmd, 1, 0) + payload
+        body = struct.pack("=BBH", cmd, version, 0) + payload
         self.sock.send(struct.pack("=IHHII", 16 + len(body), msg_type, flags, self.seq, 0) + body)
         replies = []
         while True:
@@ -97,7 +115,7 @@ class Genl:
                 replies.append(parse_attrs(msg[4:]))
 
     def call(self, cmd, payload=b"", dump=False):
-        return self._transact(self.family_id, cmd, payload, dump)
+        return self._transact(self.family_id, cmd, payload, dump, P.MCAST_GENL_VERSION)
 
 
 def ip4(text):
@@ -109,7 +127,8 @@ def u64(b):
 
 
 def counters(spec, attrs):
-    return {name: u64(attrs[COUNTER_FIRST + i]) for i, name in enumerate(spec["counters"]) if COUNTER_FIRST + i in attrs}
+    first = spec["counter_first"]
+    return {name: u64(attrs[first + i]) for i, name in enumerate(spec["counters"]) if first + i in attrs}
 
 
 def genl_main(args):

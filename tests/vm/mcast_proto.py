@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+# Generated from mcast_shared/src/genl.rs by mcast_shared/src/bin/gen_header.rs:
+# do not edit. Regenerate from the repository root with
+#   cargo run -q -p mcast_shared --bin mcast-gen-header -- --python > tests/vm/mcast_proto.py
+# (`cargo test` fails while this file is stale).
+"""The rust_mcast generic netlink protocol for tests/vm/mcast_tool.py: family
+names, commands, attributes, counters, flags and limits."""
+
+MCAST_GENL_VERSION = 1
+MCAST_SERVER_FAMILY = "rmcast_server"
+MCAST_SERVER_CMD_ADD_GROUP = 1
+MCAST_SERVER_CMD_DEL_GROUP = 2
+MCAST_SERVER_CMD_JOIN = 3
+MCAST_SERVER_CMD_QUIT = 4
+MCAST_SERVER_CMD_CLEAR = 5
+MCAST_SERVER_CMD_GET_GROUPS = 6
+MCAST_SERVER_CMD_GET_MEMBERS = 7
+MCAST_SERVER_CMD_GET_STATS = 8
+MCAST_SERVER_CMD_MAX = 8
+MCAST_SERVER_ATTR_PAD = 1
+MCAST_SERVER_ATTR_GROUP = 2
+MCAST_SERVER_ATTR_MEMBERS = 3
+MCAST_SERVER_ATTR_MEMBER_COUNT = 4
+MCAST_SERVER_ATTR_TX_PACKETS = 5
+MCAST_SERVER_ATTR_TX_BYTES = 6
+MCAST_SERVER_ATTR_MAX_GROUPS = 7
+MCAST_SERVER_ATTR_MAX_MEMBERS = 8
+MCAST_SERVER_ATTR_MAX = 8
+MCAST_SERVER_ATTR_COUNTER_FIRST = 32
+MCAST_SERVER_MEMBERS_MAX_BYTES = 65528
+MCAST_SERVER_COUNTERS = 10
+MCAST_SERVER_COUNTER_NAMES = (
+    "tx_packets",
+    "tx_bytes",
+    "matched",
+    "unmatched",
+    "no_members",
+    "route_fail",
+    "alloc_fail",
+    "xmit_fail",
+    "to_local",
+    "malformed",
+)
+
+MCAST_CLIENT_FAMILY = "rmcast_client"
+MCAST_CLIENT_CMD_ADD_ENTRY = 1
+MCAST_CLIENT_CMD_DEL_ENTRY = 2
+MCAST_CLIENT_CMD_CLEAR = 3
+MCAST_CLIENT_CMD_GET_ENTRIES = 4
+MCAST_CLIENT_CMD_GET_STATS = 5
+MCAST_CLIENT_CMD_MAX = 5
+MCAST_CLIENT_ATTR_PAD = 1
+MCAST_CLIENT_ATTR_SENDER = 2
+MCAST_CLIENT_ATTR_PORT = 3
+MCAST_CLIENT_ATTR_GROUP = 4
+MCAST_CLIENT_ATTR_FLAGS = 5
+MCAST_CLIENT_ATTR_RX_PACKETS = 6
+MCAST_CLIENT_ATTR_RX_BYTES = 7
+MCAST_CLIENT_ATTR_MAX_ENTRIES = 8
+MCAST_CLIENT_ATTR_MAX = 8
+MCAST_CLIENT_ATTR_COUNTER_FIRST = 32
+MCAST_CLIENT_FLAG_ALLOW_LINK_LOCAL = 1
+MCAST_CLIENT_FLAGS_ALL = 1
+MCAST_CLIENT_COUNTERS = 7
+MCAST_CLIENT_COUNTER_NAMES = (
+    "rx_packets",
+    "rx_bytes",
+    "unmarked",
+    "no_entry",
+    "malformed",
+    "fragments",
+    "alloc_fail",
+)
+
+MCAST_DUMP_BATCH = 128
+MCAST_MAX_MEMBERS_PER_REQUEST = 16382
+MCAST_DEFAULT_MAX_GROUPS = 1024
+MCAST_DEFAULT_MAX_MEMBERS = 1024
+MCAST_DEFAULT_MAX_ENTRIES = 1024
+MCAST_LIMIT_CEILING = 65536
