@@ -2,8 +2,9 @@
 # `make demo`: multicast across a network that carries only unicast, shown
 # in a VM, from a fresh Debian 12 machine. With no arguments it:
 #   1. installs the dependencies (scripts/install-deps.sh; apt needs root),
-#   2. builds the test kernel (scripts/build-kernel.sh; cached after the first
-#      time, which takes about 8 minutes),
+#   2. builds the lean test kernel (scripts/build-kernel.sh lean; cached after
+#      the first time, which takes about 6 minutes; make test uses the debug
+#      kernel instead),
 #   3. builds both kernel modules against it,
 #   4. builds the CLIs multis_admin and multic_admin,
 #   5. boots the kernel in QEMU (virtme-ng) and runs tests/vm/demo-guest.sh:
@@ -29,8 +30,8 @@ start=$SECONDS
 step 1/5 "dependencies (scripts/install-deps.sh)"
 scripts/install-deps.sh || die "installing the dependencies failed (apt-get needs root: run 'sudo make deps' once, then 'make demo')"
 
-step 2/5 "test kernel (scripts/build-kernel.sh: cached, else about 8 minutes)"
-kdir=$(scripts/build-kernel.sh) || die "building the test kernel failed"
+step 2/5 "lean test kernel (scripts/build-kernel.sh lean: cached, else about 6 minutes)"
+kdir=$(scripts/build-kernel.sh lean) || die "building the test kernel failed"
 echo "    $kdir"
 
 step 3/5 "kernel modules rust_mcast_server.ko and rust_mcast_client.ko"

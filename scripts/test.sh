@@ -1,59 +1,105 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what it needs, runs the
-# host unit tests, builds the test kernel (cached), the modules and the CLIs,
-# runs the VM tests and the packaging tests, and ends with "N passed, N failed".
+# The whole test suite on a fresh machine: installs what it needs, checks the
+# style, runs the host unit tests, builds the debug test kernel (cached), the
+# modules and the CLIs, runs the VM tests, the VM harness self-test and the
+# packaging tests, and ends with "N passed, N failed, N skipped".
+#
+# Every sub-suite must exit 0 and end with its own closing "N passed, N
+# failed" line (cargo test: its "test result:" lines); a sub-suite that
+# exits non-zero without counting a failure, or prints no closing line, is a
+# FAIL. Under CI (CI=true) a SKIP fails the run unless it says
+# "optional: <capability> absent".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '\n==> %s\n' "$*" >&2; }
-passed=0 failed=0
-count_lines() {  # count PASS/FAIL lines of a log
-	passed=$((passed + $(grep -c '^PASS: ' "$1"))); failed=$((failed + $(grep -c '^FAIL: ' "$1")))
-}
+passed=0 failed=0 skipped=0
 step_failed() { echo "FAIL: $1"; failed=$((failed + 1)); }
+step_passed() { echo "PASS: $1"; passed=$((passed + 1)); }
 mkdir -p build
+: > build/skips.log
 start=$SECONDS
+timing() { echo "# $1: $((SECONDS - $2)) s" | tee -a build/timings.log >&2; }
+: > build/timings.log
+
+# run_suite NAME LOG SHOW_REGEX CMD...: runs a sub-suite, shows its lines
+# matching SHOW_REGEX, and adds the counts of its closing line.
+run_suite() {
+	local name=$1 log=$2 show=$3 status closing p f s t0=$SECONDS
+	shift 3
+	"$@" 2>&1 | tee "$log" | grep --line-buffered -E "$show"
+	status=${PIPESTATUS[0]}
+	closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$closing" ]; then
+		step_failed "$name: no closing 'N passed, N failed' line (exit status $status; log $log)"
+		tail -n 15 "$log" | sed 's/^/    | /'
+		return
+	fi
+	read -r p f s < <(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$closing")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+	grep '^SKIP: ' "$log" >> build/skips.log
+	[ "$status" = 0 ] || [ "$f" -gt 0 ] || step_failed "$name: exited with status $status but counted no failure (log $log)"
+	timing "$name" "$t0"
+}
 
 say "installing dependencies"
-scripts/install-deps.sh || { step_failed "dependencies could not be installed"; echo "$passed passed, $failed failed"; exit 1; }
+scripts/install-deps.sh || { step_failed "dependencies could not be installed"; echo "$passed passed, $failed failed, $skipped skipped"; exit 1; }
+
+say "style: cargo fmt, clippy, rustfmt of the module sources"
+run_suite style build/style.log '^(PASS|FAIL|SKIP): ' scripts/check-style.sh
 
 say "host unit tests (cargo test)"
+t0=$SECONDS
 cargo test --workspace --locked 2>&1 | tee build/cargo-test.log | grep -E '^test result|FAILED|panicked' >&2
 cargo_status=${PIPESTATUS[0]}
 passed=$((passed + $(grep -oE '[0-9]+ passed' build/cargo-test.log | awk '{s+=$1} END {print s+0}')))
-failed=$((failed + $(grep -oE '[0-9]+ failed' build/cargo-test.log | awk '{s+=$1} END {print s+0}')))
-[ "$cargo_status" = 0 ] || grep -q '[1-9][0-9]* failed' build/cargo-test.log || step_failed "cargo test did not run (see build/cargo-test.log)"
+cargo_failed=$(grep -oE '[0-9]+ failed' build/cargo-test.log | awk '{s+=$1} END {print s+0}')
+failed=$((failed + cargo_failed))
+grep -q '^test result: ' build/cargo-test.log || step_failed "cargo test: no 'test result:' line (see build/cargo-test.log)"
+[ "$cargo_status" = 0 ] || [ "$cargo_failed" -gt 0 ] || step_failed "cargo test exited with status $cargo_status (see build/cargo-test.log)"
+timing "cargo test" "$t0"
 
-say "test kernel (cached by kernel version, config fragment and toolchain)"
-if KDIR=$(scripts/build-kernel.sh); then
+say "debug test kernel (cached by kernel version, config fragments and toolchain)"
+t0=$SECONDS
+if KDIR=$(scripts/build-kernel.sh debug); then
+	timing "debug kernel" "$t0"
 	say "kernel modules against $KDIR"
-	if make -s -C "$KDIR" M="$PWD" modules >build/modules.log 2>&1; then
-		echo "PASS: build: both modules build against the unpatched test kernel"; passed=$((passed + 1))
+	if make -s modules KDIR="$KDIR" >build/modules.log 2>&1; then
+		step_passed "build: both modules build against the unpatched debug test kernel"
 	else
 		tail -30 build/modules.log >&2; step_failed "build: modules"
 	fi
 	say "admin tools"
 	if cargo build --release --locked -p multis_admin -p multic_admin >build/tools.log 2>&1; then
-		echo "PASS: build: multis_admin and multic_admin"; passed=$((passed + 1))
+		step_passed "build: multis_admin and multic_admin"
 	else
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f rust_mcast_client.ko ]; then
-		say "VM tests (QEMU TCG; about 15 minutes)"
-		MCAST_VM_RESULTS=$PWD/build/vm tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release" | tee build/vm-summary.log
-		count_lines build/vm-summary.log
-		say "VM harness self-test: a wrong expectation, a panic and a hang must each fail a run"
-		tests/vm/selftest.sh "$KDIR" "$PWD" | tee build/vm-selftest.log
-		count_lines build/vm-selftest.log
+		say "VM tests on the debug kernel (QEMU TCG)"
+		run_suite "VM tests" build/vm-summary.log '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| |^==> ' \
+			env MCAST_VM_RESULTS="$PWD/build/vm" tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release"
+		say "VM harness self-test: each failure mode must fail a run"
+		run_suite "VM harness self-test" build/vm-selftest.log '^(PASS|FAIL|SKIP): ' \
+			tests/vm/selftest.sh "$KDIR" "$PWD"
 	fi
 else
-	step_failed "build: test kernel (see the log named above)"
+	step_failed "build: debug test kernel (see the log named above)"
 fi
 
 say "packaging tests"
-KDIR=${KDIR:-} PACKAGING_TEST_VM=${KDIR:+1} PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh 2>&1 | tee build/packaging.log | grep -E '^(PASS|FAIL)' || true
-count_lines build/packaging.log
+run_suite "packaging tests" build/packaging.log '^(PASS|FAIL|SKIP): ' \
+	env KDIR="${KDIR:-}" PACKAGING_TEST_VM="${KDIR:+1}" PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
+
+# The suite installs what it needs: under CI a skip is a failure unless it
+# names an optional capability that is absent.
+if [ "${CI:-}" = true ]; then
+	while IFS= read -r line; do
+		[[ $line == *"optional: "*" absent"* ]] || step_failed "CI: a skip that is not an absent optional capability: ${line#SKIP: }"
+	done < build/skips.log
+fi
 
 say "done in $((SECONDS - start)) s"
-echo "$passed passed, $failed failed"
+cat build/timings.log >&2
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

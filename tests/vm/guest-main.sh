@@ -1,16 +1,26 @@
 #!/bin/bash
-# Runs inside the test VM (virtme-ng): loads nothing itself, runs every case
-# under tests/vm/cases (or those named in $MCAST_VM_CASES), then checks the
-# kernel log. Prints PASS/FAIL lines and a summary the host counts.
+# Runs inside the test VM (virtme-ng): runs every case under tests/vm/cases
+# (or those named in $MCAST_VM_CASES), then unloads both modules, has
+# kmemleak scan, and checks the kernel log. Prints PASS/FAIL/SKIP lines the
+# host counts, and VM-DONE last.
+#
+# A case passes only if it exits 0 and prints its completion marker
+# (case_done in lib.sh); any kernel report logged while it ran is its FAIL.
 VMDIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$VMDIR/../.." && pwd)
 export VMDIR REPO MODDIR=${1:?module dir} RESULTS=${2:?results dir} BINDIR=${3:-}
 [ -n "$BINDIR" ] && export PATH="$BINDIR:$PATH"
 export PYTHONDONTWRITEBYTECODE=1
+# shellcheck source=tests/vm/kernel-checks.sh
+. "$VMDIR/kernel-checks.sh"
 cd /tmp || exit 1
 mkdir -p /run/netns /var/run/netns 2>/dev/null
 sysctl -qw kernel.panic_on_warn=0
 dmesg -n 1 2>/dev/null   # keep the console for the test lines
+kernel_log_start "$RESULTS/kernel.log"
+kernel_log_check boot
+kernel_checkers_check
+kmemleak_forget_boot
 
 # The harness's own failure modes, proven by tests/vm/selftest.sh.
 case "${MCAST_VM_SELFTEST:-}" in
@@ -19,23 +29,45 @@ case "${MCAST_VM_SELFTEST:-}" in
 	hang) sleep 100000 ;;
 esac
 
+# show_tail FILE: the end of a log, indented, for a FAIL line's diagnosis
+show_tail() { tail -n "${2:-25}" "$1" | sed 's/^/    | /'; }
+
+CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1200}
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
 [ "$cases" = none ] && cases=""
 for c in $cases; do
 	script=$VMDIR/cases/$c.sh
 	case $c in */*) script=$REPO/$c; c=$(basename "$c" .sh) ;; esac   # a path: e.g. the benchmark
 	echo "--- case $c"
-	CASE=$c timeout 900 bash "$script" > "$RESULTS/case-$c.log" 2>&1
+	log=$RESULTS/case-$c.log
+	start=$SECONDS
+	CASE=$c timeout "$CASE_LIMIT" bash "$script" > "$log" 2>&1 </dev/null
 	status=$?
-	grep -E '^(PASS|FAIL|SKIP): ' "$RESULTS/case-$c.log" || echo "FAIL: $c: printed no result"
-	[ $status = 124 ] && echo "FAIL: $c: timed out after 900 s"
+	grep -E '^(PASS|FAIL|SKIP): ' "$log"
+	why=""
+	if [ $status = 124 ]; then
+		why="timed out after $CASE_LIMIT s"
+	elif [ $status != 0 ]; then
+		why="exited with status $status"
+	elif ! grep -qx "CASE-DONE: $c" "$log"; then
+		why="ended before its completion marker (CASE-DONE)"
+	fi
+	if [ -n "$why" ]; then
+		echo "FAIL: $c: $why; its log ends:"
+		show_tail "$log"
+	fi
+	kernel_log_check "$c"
+	echo "# case $c: $((SECONDS - start)) s"
 done
 
-# Kernel self-checks: any warning, oops or leak report fails the run.
-dmesg > "$RESULTS/dmesg.log"
-if grep -E 'WARNING:|BUG:|Oops|general protection|RCU stall|refcount_t|use-after-free' "$RESULTS/dmesg.log" >/dev/null; then
-	echo "FAIL: kernel: log has warnings: $(grep -m1 -E 'WARNING:|BUG:|Oops|general protection|RCU stall|refcount_t|use-after-free' "$RESULTS/dmesg.log")"
-else
-	echo "PASS: kernel: log free of warnings, oopses and stalls"
-fi
+# The end of every run: both modules unloaded, a leak scan, the whole log.
+for m in rust_mcast_client rust_mcast_server; do
+	if lsmod | grep -q "^$m "; then
+		rmmod "$m" || echo "FAIL: kernel: $m does not unload at the end of the run"
+	fi
+done
+kmemleak_check
+kernel_log_check "the end of the run"
+kernel_log_verdict
+kernel_log_stop
 echo "VM-DONE"

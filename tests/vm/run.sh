@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Boots the test kernel in QEMU (TCG, via virtme-ng) and runs the VM test
 # cases inside. Usage: tests/vm/run.sh KERNEL_DIR MODULE_DIR [BIN_DIR]
-# Prints the guest's PASS/FAIL lines; exits non-zero if any check failed, the
-# guest hung (hard timeout) or crashed, and then shows the guest log's tail.
-# Logs: $MCAST_VM_RESULTS (default build/vm), console.log and case-*.log.
+# Prints the guest's PASS/FAIL/SKIP lines and ends with "N passed, N failed,
+# N skipped"; exits non-zero if any check failed, the guest hung (hard
+# timeout) or crashed, and then shows the guest log's tail.
+# Logs: $MCAST_VM_RESULTS (default build/vm): console.log, kernel.log (every
+# kernel message of the run) and case-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kdir=${1:?kernel build dir}; moddir=${2:?module dir}; bindir=${3:-}
 results=${MCAST_VM_RESULTS:-$here/../../build/vm}
-limit=${MCAST_VM_TIMEOUT:-2700}
+limit=${MCAST_VM_TIMEOUT:-3600}
 rm -rf "$results"; mkdir -p "$results"
+# A kernel with kmemleak is the debug kernel: its checkers must all be on.
+debug_kernel=0
+grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
 start=$SECONDS
 timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
 	--verbose --rwdir "$results" \
-	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' bash $here/guest-main.sh $moddir $results $bindir" \
-	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case '
+	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
+	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 status=${PIPESTATUS[0]}
 echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
 
@@ -26,10 +31,14 @@ if [ "$status" = 124 ]; then
 	problem="the guest hung: no result within ${limit}s"
 elif ! grep -q '^VM-DONE' "$results/console.log"; then
 	problem="the guest died before finishing (status $status): panic or crash"
+elif [ "$status" != 0 ]; then
+	problem="the VM exited with status $status after finishing"
 fi
 if [ -n "$problem" ]; then
 	echo "FAIL: vm: $problem"
+	failed=$((failed + 1))
 fi
+echo "$(grep -c '^PASS: ' "$results/console.log") passed, $failed failed, $(grep -c '^SKIP: ' "$results/console.log") skipped"
 if [ -n "$problem" ] || [ "$failed" -gt 0 ]; then
 	echo "==> VM: guest console (last 60 lines of $results/console.log):" >&2
 	tail -60 "$results/console.log" | sed 's/^/    | /' >&2

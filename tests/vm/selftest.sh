@@ -1,21 +1,68 @@
 #!/usr/bin/env bash
-# Proves the VM harness can fail: a wrong expectation, a guest panic and a
-# hung guest must each make tests/vm/run.sh fail and show the guest log.
-# Usage: tests/vm/selftest.sh KERNEL_DIR MODULE_DIR
+# Proves the VM harness can fail. Each of these must make tests/vm/run.sh
+# fail with its own FAIL line and show the evidence:
+#   one boot:  a wrong expectation; a case that makes the kernel log a WARNING;
+#              a case that leaks a kernel allocation (kmemleak, debug kernel);
+#              a case that exits 0 halfway, before its completion marker;
+#              a case that prints only PASS lines and exits 1;
+#   own boots: a guest panic; a hung guest.
+# The WARNING and the leak come from a test-only module built here
+# (tests/vm/selftest/mcast_selftest.c). Usage: tests/vm/selftest.sh KERNEL_DIR
+# MODULE_DIR. Ends with "N passed, N failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-for mode in wrong panic hang; do
-	out=$(MCAST_VM_SELFTEST=$mode MCAST_VM_CASES=none MCAST_VM_TIMEOUT=120 \
-		MCAST_VM_RESULTS=/tmp/mcast-selftest-$mode "$here/run.sh" "$1" "$2" 2>&1)
+kdir=${1:?kernel build dir}; moddir=${2:?module dir}
+passed=0 failed=0
+pass() { echo "PASS: vm-harness: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: vm-harness: $*"; failed=$((failed + 1)); }
+# expect WHAT PATTERN: the run's output has PATTERN (extended regex)
+expect() { if grep -qE -- "$2" <<<"$out"; then pass "$1"; else fail "$1: no line matching '$2'"; fi; }
+
+llvm=""; grep -q '^CONFIG_CC_IS_CLANG=y' "$kdir/.config" && llvm=LLVM=1
+if ! make -s -C "$kdir" M="$here/selftest" $llvm modules >/tmp/mcast-selftest-build.log 2>&1; then
+	fail "the self-test module does not build: $(tail -3 /tmp/mcast-selftest-build.log | tr '\n' ' ')"
+fi
+
+# run MODE CASES LIMIT: one VM run; sets $out and $status
+run() {
+	out=$(MCAST_VM_SELFTEST=$1 MCAST_VM_CASES=$2 MCAST_VM_TIMEOUT=$3 \
+		MCAST_VM_RESULTS=/tmp/mcast-selftest-$1 "$here/run.sh" "$kdir" "$moddir" 2>&1)
 	status=$?
-	if [ $status -ne 0 ] && echo "$out" | grep -q 'guest console (last'; then
-		echo "PASS: vm-harness: a $mode guest fails the run and shows its log"
+}
+# red WHAT: the run failed and showed the guest's log
+red() {
+	if [ "$status" -ne 0 ] && grep -q 'guest console (last' <<<"$out"; then
+		pass "$1 fails the run and shows the guest log"
 	else
-		echo "FAIL: vm-harness: a $mode guest was not reported (status $status)"
-		echo "$out" | tail -20 >&2
+		fail "$1 was not reported (status $status)"
+		tail -20 <<<"$out" | sed 's/^/    | /' >&2
 	fi
-	case $mode in
-		panic) echo "$out" | grep -q 'Kernel panic\|sysrq' && echo "PASS: vm-harness: the panic message is in the shown log" \
-			|| echo "FAIL: vm-harness: the panic message is missing from the shown log" ;;
-	esac
-done
+}
+
+cases="tests/vm/selftest/warn.sh tests/vm/selftest/leak.sh tests/vm/selftest/early_exit.sh"
+cases="$cases tests/vm/selftest/exit_after_pass.sh"
+run wrong "$cases" 600
+red "a run with failing cases"
+expect "a wrong expectation is a FAIL" '^FAIL: selftest: a deliberately wrong expectation'
+expect "a kernel WARNING during a case is a FAIL of that case, with the report" \
+	'^FAIL: kernel: report during warn: .*WARNING:'
+expect "  ... and the report's text is shown" 'mcast_selftest: a deliberate warning'
+if grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config"; then
+	expect "a leaked kernel allocation is a FAIL (kmemleak)" '^FAIL: kernel: kmemleak: [1-9][0-9]* unreferenced'
+	expect "  ... showing the allocation's backtrace" 'mcast_selftest'
+fi
+expect "a case that exits 0 before its marker is a FAIL" \
+	'^FAIL: early_exit: ended before its completion marker'
+expect "a case that exits 1 after only PASS lines is a FAIL" '^FAIL: exit_after_pass: exited with status 1'
+expect "the run's closing line counts the failures" '^[0-9]+ passed, [1-9][0-9]* failed, 0 skipped$'
+
+run panic none 300
+red "a guest panic"
+expect "the panic message is in the shown log" 'Kernel panic|sysrq'
+
+run hang none 120
+red "a hung guest"
+expect "the hang is named" '^FAIL: vm: the guest hung'
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Sourced by guest-main.sh: the kernel's own checkers as test results.
+# The whole kernel log is copied from /dev/kmsg to a file from the start of
+# the run (the ring buffer is small and lockdep or KASAN reports are long);
+# after each case the lines it added are searched for reports; at the end
+# kmemleak scans for leaks.
+#
+# MCAST_VM_DEBUG_KERNEL=1 (set by run.sh from the kernel's .config) means the
+# checkers of patch/kernel-debug.fragment must be running: their absence
+# (e.g. kmemleak switched itself off) fails the run.
+
+# What counts as a kernel report (extended regular expression).
+KERNEL_REPORT_RE='WARNING:|BUG:|BUG [^ ]+ \(|Poison overwritten|Redzone|Object padding|'\
+'kernel BUG at|Oops|general protection|Kernel panic|use-after-free|out-of-bounds|'\
+'KASAN|KFENCE:|UBSAN:|ODEBUG:|suspicious RCU usage|detected stall|self-detected stall|'\
+'blocked for more than|soft lockup|hard LOCKUP|circular locking|recursive locking|'\
+'inconsistent lock state|lock inversion|bad unlock balance|held lock freed|'\
+'lock held when returning|DEBUG_LOCKS_WARN_ON|list_add corruption|list_del corruption|'\
+'refcount_t|ref_tracker|unregister_netdevice: waiting|unreferenced object|'\
+'kmemleak: .*(disabled|Cannot)'
+
+KERNEL_LOG=""
+KERNEL_LOG_SEEN=0      # lines of $KERNEL_LOG already searched
+KERNEL_REPORTS=0       # reports found so far
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kernel_log_start FILE: copy every kernel message to FILE from now on
+# (including what the ring buffer still holds from boot).
+kernel_log_start() {
+	KERNEL_LOG=$1
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	python3 -u -c '
+import os, sys
+fd = os.open("/dev/kmsg", os.O_RDONLY)
+out = open(sys.argv[1], "w", buffering=1)
+while True:
+    try:
+        rec = os.read(fd, 8192).decode("utf-8", "replace")
+    except BrokenPipeError:   # the ring buffer overwrote records we had not read
+        out.write("kernel-checks: some kernel messages were lost\n")
+        continue
+    head, _, msg = rec.partition(";")
+    for line in msg.splitlines():
+        if not line.startswith(" "):   # skip the key=value dictionary lines
+            out.write(line + "\n")
+' "$KERNEL_LOG" &
+	KERNEL_LOG_PID=$!
+}
+
+kernel_log_stop() { kill "$KERNEL_LOG_PID" 2>/dev/null; }
+
+# kernel_log_sync: wait (bounded) until the copy holds everything logged so far
+kernel_log_sync() {
+	local tag="kernel-checks: sync $RANDOM$RANDOM"
+	echo "$tag" > /dev/kmsg
+	for _ in $(seq 100); do grep -qF "$tag" "$KERNEL_LOG" && return 0; sleep 0.1; done
+	echo "FAIL: kernel: the kernel log copy stopped (no $tag)"; KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+	return 1
+}
+
+# kernel_log_check LABEL: FAIL for any report logged since the last check,
+# showing the report itself.
+kernel_log_check() {
+	kernel_log_sync
+	local new first total
+	total=$(wc -l < "$KERNEL_LOG")
+	new=$(tail -n +"$((KERNEL_LOG_SEEN + 1))" "$KERNEL_LOG" | head -n "$((total - KERNEL_LOG_SEEN))")
+	KERNEL_LOG_SEEN=$total
+	first=$(grep -m1 -nE "$KERNEL_REPORT_RE" <<<"$new") || return 0
+	KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+	echo "FAIL: kernel: report during $1: ${first#*:}"
+	tail -n +"${first%%:*}" <<<"$new" | head -n 60 | sed 's/^/    | /'
+	return 1
+}
+
+# kmemleak_forget_boot: leaks suspected before the first case are not ours
+# (and the cases' are reported only once they exist).
+kmemleak_forget_boot() {
+	[ -e $KMEMLEAK ] || return 0
+	echo scan > $KMEMLEAK && echo clear > $KMEMLEAK
+}
+
+# kmemleak_check: two scans a few seconds apart (kmemleak reports only
+# objects older than 5 s), then FAIL for every unreferenced object.
+kmemleak_check() {
+	if [ ! -e $KMEMLEAK ]; then
+		if [ "${MCAST_VM_DEBUG_KERNEL:-0}" = 1 ]; then
+			echo "FAIL: kernel: kmemleak is not running on the debug kernel"
+			KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+		fi
+		return 0
+	fi
+	local leaks
+	echo scan > $KMEMLEAK; sleep 6; echo scan > $KMEMLEAK
+	leaks=$(cat $KMEMLEAK)
+	if [ -n "$leaks" ]; then
+		KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+		echo "FAIL: kernel: kmemleak: $(grep -c 'unreferenced object' <<<"$leaks") unreferenced objects after unloading the modules"
+		head -n 60 <<<"$leaks" | sed 's/^/    | /'
+	else
+		echo "PASS: kernel: kmemleak finds no leak after unloading the modules"
+	fi
+}
+
+# kernel_checkers_check: on the debug kernel, the boot log proves each
+# checker is on; prints which are.
+kernel_checkers_check() {
+	local name pattern on="" off=""
+	while IFS='|' read -r name pattern; do
+		if grep -qE "$pattern" "$KERNEL_LOG"; then on="$on $name"; else off="$off $name"; fi
+	done <<-'EOF'
+	KASAN|KernelAddressSanitizer initialized
+	KFENCE|kfence: initialized
+	lockdep|Lock dependency validator
+	kmemleak|kmemleak: Kernel memory leak detector initialized
+	SLUB debug|SLUB_DEBUG|Slub debug|slub_debug
+	EOF
+	if [ "${MCAST_VM_DEBUG_KERNEL:-0}" = 1 ] && [ -n "$off" ]; then
+		echo "FAIL: kernel: checkers missing on the debug kernel:$off (on:$on)"
+		KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+	else
+		echo "# kernel checkers on:${on:- none (lean kernel)}"
+	fi
+}
+
+# kernel_log_verdict: the run's closing kernel line
+kernel_log_verdict() {
+	if [ "$KERNEL_REPORTS" = 0 ]; then
+		echo "PASS: kernel: no kernel report in the whole run"
+	fi
+}
