@@ -40,7 +40,8 @@ check() {
 	complaint=$(printf '%s\n' "$out" | grep -E -- "$filter" | head -n 5)
 	[ -n "$complaint" ] || complaint=$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | head -n 5)
 	[ -n "$complaint" ] || complaint="exit status $status"
-	echo "FAIL: style: $what: $(printf '%s\n' "$complaint" | sed 's/[[:space:]]\+/ /g' | paste -sd '|' | sed 's/|/ | /g')"
+	echo "FAIL: style: $what: $(printf '%s\n' "$complaint" | awk '{
+		sub(/^[[:space:]]+/, ""); gsub(/[[:space:]]+/, " "); printf "%s%s", (NR > 1 ? " | " : ""), $0 }')"
 }
 
 long_lines() {  # prints FILE:LINE: N columns for each line over 100 columns
