@@ -612,15 +612,18 @@ else
 	kver=$(cat "$KDIR/include/config/kernel.release")
 	if (cd "$vm" && sh dkms-make.sh clean && for m in rust_mcast_server rust_mcast_client; do
 		sh dkms-make.sh build "$m" "$kver" "$KDIR" || exit 1; done) >"$work/vm-build.log" 2>&1; then
-		vmout=$(timeout 600 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-			--cpus 2 --memory 1G --exec "bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
+		debug_kernel=0
+		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
+		vmout=$(timeout 900 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
+			--cpus 2 --memory 2G \
+			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;
 			FAIL:*) fail "${line#FAIL: }" ;;
 			esac
 		done <<<"$vmout"
-		grep -q '^PASS: vm: multic status after stop' <<<"$vmout" ||
+		grep -q '^VM-SERVICE-DONE' <<<"$vmout" ||
 			fail "VM run did not complete: $(tail -n 5 <<<"$vmout" | tr '\n' ' ')"
 	else
 		fail "VM run: building the modules against KDIR failed: $(tail -n 3 "$work/vm-build.log" | tr '\n' ' ')"

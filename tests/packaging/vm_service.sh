@@ -14,6 +14,12 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 kos=$1
 cd "$repo" || exit 1
 work=$(mktemp -d)
+# The kernel's checkers, as in every VM run (tests/vm/kernel-checks.sh).
+# shellcheck source=tests/vm/kernel-checks.sh
+. "$repo/tests/vm/kernel-checks.sh"
+kernel_log_start "$work/kernel.log"
+kernel_log_check boot
+kmemleak_forget_boot
 ok() { echo "PASS: vm: $*"; }
 no() { echo "FAIL: vm: $*"; }
 # t DESCRIPTION EXPECTED-RC [PATTERN]: judges the last run ($rc, $out).
@@ -82,4 +88,13 @@ svc multic start;   t "multic second start -> 0" 0 'already loaded'
 svc multic stop;    t "multic stop -> 0" 0 stopped
 svc multic status;  t "multic status after stop -> 3" 3
 
+# The end of the run: modules unloaded, a leak scan, the whole kernel log.
+for m in rust_mcast_client rust_mcast_server; do
+	lsmod | grep -q "^$m " && { rmmod "$m" || no "$m does not unload at the end"; }
+done
+kmemleak_check
+kernel_log_check "the init script run"
+kernel_log_verdict
+kernel_log_stop
+echo "VM-SERVICE-DONE"
 rm -rf "$work"
