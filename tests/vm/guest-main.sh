@@ -11,6 +11,13 @@ REPO=$(cd "$VMDIR/../.." && pwd)
 export VMDIR REPO MODDIR=${1:?module dir} RESULTS=${2:?results dir} BINDIR=${3:-}
 [ -n "$BINDIR" ] && export PATH="$BINDIR:$PATH"
 export PYTHONDONTWRITEBYTECODE=1
+# The cases start Python hundreds of times; without site-packages (-S: the
+# tools use only the standard library) a start costs half as much on the
+# debug kernel (measured: 1.1 s instead of 2.6 s under TCG).
+mkdir -p /tmp/guest-bin
+printf '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n' > /tmp/guest-bin/python3
+chmod +x /tmp/guest-bin/python3
+export PATH="/tmp/guest-bin:$PATH"
 # shellcheck source=tests/vm/kernel-checks.sh
 . "$VMDIR/kernel-checks.sh"
 cd /tmp || exit 1
