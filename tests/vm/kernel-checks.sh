@@ -69,7 +69,9 @@ kernel_log_check() {
 	first=$(grep -m1 -nE "$KERNEL_REPORT_RE" <<<"$new") || return 0
 	KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
 	echo "FAIL: kernel: report during $1: ${first#*:}"
-	tail -n +"${first%%:*}" <<<"$new" | head -n 60 | sed 's/^/    | /'
+	# from a few lines before the match: WARN() prints its text first
+	local from=$(( ${first%%:*} > 5 ? ${first%%:*} - 5 : 1 ))
+	tail -n +"$from" <<<"$new" | head -n 65 | sed 's/^/    | /'
 	return 1
 }
 
