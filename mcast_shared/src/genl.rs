@@ -167,7 +167,8 @@ pub mod client {
         pub const DEL_ENTRY: u8 = 2;
         /// Delete every entry.
         pub const CLEAR: u8 = 3;
-        /// Dump: one message per entry with `SENDER`, `PORT`, `GROUP`, `FLAGS`, `RX_PACKETS`, `RX_BYTES`.
+        /// Dump: one message per entry with `SENDER`, `PORT`, `GROUP`, `FLAGS`, `RX_PACKETS`,
+        /// `RX_BYTES`.
         pub const GET_ENTRIES: u8 = 4;
         /// Global counters, or with `SENDER` and `PORT` that entry's `RX_PACKETS`/`RX_BYTES`.
         pub const GET_STATS: u8 = 5;
