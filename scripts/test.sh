@@ -25,10 +25,41 @@ timing() { echo "# $1: $((SECONDS - $2)) s" | tee -a build/timings.log >&2; }
 # run_suite NAME LOG SHOW_REGEX CMD...: runs a sub-suite, shows its lines
 # matching SHOW_REGEX, and adds the counts of its closing line.
 run_suite() {
-	local name=$1 log=$2 show=$3 status closing p f s t0=$SECONDS
+	local name=$1 log=$2 show=$3 status t0=$SECONDS
 	shift 3
 	"$@" 2>&1 | tee "$log" | grep --line-buffered -E "$show"
 	status=${PIPESTATUS[0]}
+	count_suite "$name" "$log" "$status"
+	timing "$name" "$t0"
+}
+
+# run_suites_parallel NAME LOG CMD... -- NAME LOG CMD... [-- ...]: sub-suites
+# side by side (a TCG guest keeps about one core busy, and the machine has
+# two), each shown whole once it ends, then counted.
+run_suites_parallel() {
+	local -a names=() logs=() pids=() cmd=()
+	local t0=$SECONDS i
+	while (($#)); do
+		names+=("$1") logs+=("$2"); shift 2; cmd=()
+		while (($#)) && [ "$1" != -- ]; do cmd+=("$1"); shift; done
+		(($#)) && shift
+		"${cmd[@]}" > "${logs[-1]}" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		local status=$?
+		say "${names[$i]} (log ${logs[$i]})"
+		grep -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| |^==> |passed, ' "${logs[$i]}"
+		count_suite "${names[$i]}" "${logs[$i]}" "$status"
+	done
+	timing "$(IFS=' + '; echo "${names[*]}") (side by side)" "$t0"
+}
+
+# count_suite NAME LOG STATUS: adds the counts of LOG's closing line; a
+# missing closing line, or a failure exit that counted no failure, is a FAIL.
+count_suite() {
+	local name=$1 log=$2 status=$3 closing p f s
 	closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$closing" ]; then
 		step_failed "$name: no closing 'N passed, N failed' line (exit status $status; log $log)"
@@ -39,7 +70,6 @@ run_suite() {
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
 	grep '^SKIP: ' "$log" >> build/skips.log
 	[ "$status" = 0 ] || [ "$f" -gt 0 ] || step_failed "$name: exited with status $status but counted no failure (log $log)"
-	timing "$name" "$t0"
 }
 
 say "installing dependencies"
@@ -76,20 +106,31 @@ if KDIR=$(scripts/build-kernel.sh debug); then
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f rust_mcast_client.ko ]; then
-		say "VM tests on the debug kernel (QEMU TCG)"
-		run_suite "VM tests" build/vm-summary.log '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| |^==> ' \
-			env MCAST_VM_RESULTS="$PWD/build/vm" tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release"
-		say "VM harness self-test: each failure mode must fail a run"
-		run_suite "VM harness self-test" build/vm-selftest.log '^(PASS|FAIL|SKIP): ' \
-			tests/vm/selftest.sh "$KDIR" "$PWD"
+		# Two VMs side by side, cases split to take about as long each; then
+		# the harness self-test beside the packaging tests (which boot a VM too).
+		say "VM tests on the debug kernel (QEMU TCG, two VMs side by side)"
+		vm=tests/vm/run.sh
+		run_suites_parallel \
+			"VM tests 01-03" build/vm-a.log env MCAST_VM_CASES="01_modules 02_server 03_client" \
+				MCAST_VM_RESULTS="$PWD/build/vm-a" $vm "$KDIR" "$PWD" "$PWD/target/release" -- \
+			"VM tests 04-05" build/vm-b.log env MCAST_VM_CASES="04_cli 05_apps" \
+				MCAST_VM_RESULTS="$PWD/build/vm-b" $vm "$KDIR" "$PWD" "$PWD/target/release"
+		say "VM harness self-test (each failure mode must fail a run) beside the packaging tests"
+		run_suites_parallel \
+			"VM harness self-test" build/vm-selftest.log tests/vm/selftest.sh "$KDIR" "$PWD" -- \
+			"packaging tests" build/packaging.log env KDIR="$KDIR" PACKAGING_TEST_VM=1 \
+				PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
+		packaging_done=1
 	fi
 else
 	step_failed "build: debug test kernel (see the log named above)"
 fi
 
-say "packaging tests"
-run_suite "packaging tests" build/packaging.log '^(PASS|FAIL|SKIP): ' \
-	env KDIR="${KDIR:-}" PACKAGING_TEST_VM="${KDIR:+1}" PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
+if [ -z "${packaging_done:-}" ]; then   # no kernel: the packaging tests that need none
+	say "packaging tests"
+	run_suite "packaging tests" build/packaging.log '^(PASS|FAIL|SKIP): ' \
+		env PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
+fi
 
 # The suite installs what it needs: under CI a skip is a failure unless it
 # names an optional capability that is absent.
