@@ -615,7 +615,7 @@ else
 		debug_kernel=0
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
 		vmout=$(timeout 900 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-			--cpus 2 --memory 2G \
+			--cpus 2 --memory 2G --append "kasan_multi_shot log_buf_len=4M" \
 			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in

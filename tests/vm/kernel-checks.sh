@@ -10,14 +10,15 @@
 # (e.g. kmemleak switched itself off) fails the run.
 
 # What counts as a kernel report (extended regular expression).
-KERNEL_REPORT_RE='WARNING:|BUG:|BUG [^ ]+ \(|Poison overwritten|Redzone|Object padding|'\
-'kernel BUG at|Oops|general protection|Kernel panic|'\
-'KFENCE:|UBSAN:|ODEBUG:|suspicious RCU usage|detected stall|self-detected stall|'\
-'blocked for more than|soft lockup|hard LOCKUP|circular locking|recursive locking|'\
-'inconsistent lock state|lock inversion|bad unlock balance|held lock freed|'\
-'lock held when returning|DEBUG_LOCKS_WARN_ON|list_add corruption|list_del corruption|'\
-'refcount_t|ref_tracker|unregister_netdevice: waiting|unreferenced object|'\
-'kmemleak: .*(disabled|Cannot)'
+KERNEL_REPORT_RE='WARNING:|BUG:|BUG [^ ]+ \(|\[[A-Za-z ]+ overwritten\]|[Kk]ernel BUG at|Oops: |Kernel panic|'\
+'KFENCE:|UBSAN:|ODEBUG:|suspicious RCU usage|detected (expedited )?stall|blocked for more than|'\
+'soft lockup|hard LOCKUP|trying to register non-static key|DEBUG_LOCKS_WARN_ON|list_(add|del) corruption|'\
+'refcount_t:|ref_tracker:|unregister_netdevice: waiting|unreferenced object|'\
+'kmemleak: .*(disabled|Cannot|unknown object|by alias|larger than object)|'\
+'kernel-checks: some kernel messages were lost|bytes leftover after parsing attributes'
+# Taint flags a report sets whatever its text (kernel/panic.c): B bad page,
+# D died, W warned, L soft lockup.
+TAINT_REPORT_MASK=$(( (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) ))
 
 KERNEL_LOG=""
 KERNEL_LOG_SEEN=0      # lines of $KERNEL_LOG already searched
@@ -30,19 +31,19 @@ kernel_log_start() {
 	KERNEL_LOG=$1
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	python3 -u -c '
-import os, sys
+import os, re, sys
 fd = os.open("/dev/kmsg", os.O_RDONLY)
 out = open(sys.argv[1], "w", buffering=1)
+unescape = lambda m: chr(int(m.group(1), 16))
 while True:
     try:
         rec = os.read(fd, 8192).decode("utf-8", "replace")
     except BrokenPipeError:   # the ring buffer overwrote records we had not read
         out.write("kernel-checks: some kernel messages were lost\n")
         continue
-    head, _, msg = rec.partition(";")
-    for line in msg.splitlines():
-        if not line.startswith(" "):   # skip the key=value dictionary lines
-            out.write(line + "\n")
+    # "level,seq,usec,flags;text\n" then " KEY=value" dictionary lines
+    text = rec.partition(";")[2].split("\n", 1)[0]
+    out.write(re.sub(r"\\x([0-9a-f]{2})", unescape, text) + "\n")
 ' "$KERNEL_LOG" &
 	KERNEL_LOG_PID=$!
 }
@@ -66,6 +67,7 @@ kernel_log_check() {
 	total=$(wc -l < "$KERNEL_LOG")
 	new=$(tail -n +"$((KERNEL_LOG_SEEN + 1))" "$KERNEL_LOG" | head -n "$((total - KERNEL_LOG_SEEN))")
 	KERNEL_LOG_SEEN=$total
+	kernel_state_check "$1"
 	first=$(grep -m1 -nE "$KERNEL_REPORT_RE" <<<"$new") || return 0
 	KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
 	echo "FAIL: kernel: report during $1: ${first#*:}"
@@ -75,17 +77,40 @@ kernel_log_check() {
 	return 1
 }
 
-# kmemleak_forget_boot: leaks suspected before the first case are not ours
-# (and the cases' are reported only once they exist).
+# kernel_state_check LABEL: a backstop independent of the log's wording:
+# new report taint flags, or lockdep switched off by a report.
+KERNEL_TAINT_SEEN=0
+kernel_state_check() {
+	local taint bits
+	taint=$(cat /proc/sys/kernel/tainted)
+	bits=$(( taint & TAINT_REPORT_MASK & ~KERNEL_TAINT_SEEN ))
+	KERNEL_TAINT_SEEN=$(( KERNEL_TAINT_SEEN | (taint & TAINT_REPORT_MASK) ))
+	if [ "$bits" != 0 ]; then
+		echo "FAIL: kernel: $1 tainted the kernel (flags 0x$(printf %x "$bits"): bad page, died, warned or soft lockup)"
+		KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+	fi
+	if [ "${MCAST_VM_DEBUG_KERNEL:-0}" = 1 ] && [ "${KERNEL_LOCKDEP_OFF:-0}" = 0 ] &&
+		grep -q 'debug_locks: *0' /proc/lockdep_stats 2>/dev/null; then
+		KERNEL_LOCKDEP_OFF=1
+		echo "FAIL: kernel: lockdep switched itself off during $1 (a report disabled it)"
+		KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+	fi
+}
+
+# kmemleak_forget_boot: leaks suspected before the first case are not ours.
+# A new object's checksum starts "changed", so the first scan of the boot
+# reports nothing (mm/kmemleak.c update_checksum): two scans, then clear.
 kmemleak_forget_boot() {
 	[ -e $KMEMLEAK ] || return 0
 	local t0=$SECONDS
-	echo scan > $KMEMLEAK && echo clear > $KMEMLEAK
+	echo scan > $KMEMLEAK && echo scan > $KMEMLEAK && echo clear > $KMEMLEAK
 	echo "# kmemleak: boot-time suspects forgotten ($((SECONDS - t0)) s)"
 }
 
-# kmemleak_check: two scans a few seconds apart (kmemleak reports only
-# objects older than 5 s), then FAIL for every unreferenced object.
+# kmemleak_check: two scans a few seconds apart (kmemleak reports an object
+# only when it is older than 5 s and its checksum did not change since the
+# previous scan), then FAIL for every unreferenced object. A disabled
+# kmemleak refuses the scan (-EPERM) and keeps an empty file: a FAIL too.
 kmemleak_check() {
 	if [ ! -e $KMEMLEAK ]; then
 		if [ "${MCAST_VM_DEBUG_KERNEL:-0}" = 1 ]; then
@@ -95,7 +120,11 @@ kmemleak_check() {
 		return 0
 	fi
 	local leaks t0=$SECONDS
-	echo scan > $KMEMLEAK; sleep 6; echo scan > $KMEMLEAK
+	if ! { echo scan > $KMEMLEAK && sleep 6 && echo scan > $KMEMLEAK; } 2>/dev/null; then
+		echo "FAIL: kernel: kmemleak refused to scan (it switched itself off)"
+		KERNEL_REPORTS=$((KERNEL_REPORTS + 1))
+		return 0
+	fi
 	leaks=$(cat $KMEMLEAK)
 	echo "# kmemleak: two scans took $((SECONDS - t0)) s"
 	if [ -n "$leaks" ]; then

@@ -13,13 +13,15 @@ results=${MCAST_VM_RESULTS:-$here/../../build/vm}
 limit=${MCAST_VM_TIMEOUT:-3600}
 rm -rf "$results"; mkdir -p "$results"
 # A kernel with kmemleak is the debug kernel: its checkers must all be on.
+# Boot options: every KASAN report, not only the first of the boot; a log
+# buffer that holds a run's reports until the guest copies them.
 debug_kernel=0
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
 start=$SECONDS
 timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
-	--verbose --rwdir "$results" \
+	--verbose --rwdir "$results" --append "kasan_multi_shot log_buf_len=4M" \
 	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
 	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 status=${PIPESTATUS[0]}
