@@ -4,7 +4,7 @@
 # (see dkms.conf), and so does packaging/rpm/build-rpms.sh for a prebuilt
 # module.
 #
-#   sh dkms-make.sh build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR
+#   sh dkms-make.sh build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR [VAR=value...]
 #   sh dkms-make.sh clean
 #
 # A Rust module builds only against a kernel configured with CONFIG_RUST=y,
@@ -36,11 +36,17 @@ clean)
 	exit 0
 	;;
 build)
-	[ $# -eq 4 ] || die "usage: dkms-make.sh build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR"
+	[ $# -ge 4 ] || die "usage: dkms-make.sh build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR [VAR=value...]"
 	module=$2 kver=$3 kdir=$4
+	shift 4
+	# DKMS appends make variables of its own (CC=clang LD=ld.lld for a
+	# kernel built with clang): passed on to make.
+	for var in "$@"; do
+		case $var in *=*) ;; *) die "not a make variable: $var" ;; esac
+	done
 	;;
 *)
-	die "usage: dkms-make.sh {build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR|clean}"
+	die "usage: dkms-make.sh {build MODULE KERNEL_RELEASE KERNEL_BUILD_DIR [VAR=value...]|clean}"
 	;;
 esac
 
@@ -104,7 +110,7 @@ fi
 echo "dkms-make.sh: building $module for $kver with $have${llvm:+ ($llvm)}"
 # MCAST_MODULES limits the top-level Kbuild to this one module.
 # shellcheck disable=SC2086 # $llvm and $rustc_var are empty or one word
-make -C "$kdir" M="$PWD" MCAST_MODULES="$module" $llvm $rustc_var modules
+make -C "$kdir" M="$PWD" MCAST_MODULES="$module" $llvm $rustc_var "$@" modules
 
 if [ ! -f "./$module.ko" ]; then
 	built=$(find . -name "$module.ko" -type f | head -n 1)

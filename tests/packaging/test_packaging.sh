@@ -380,6 +380,8 @@ out=$(cd "$work/modsrc" && RUSTC=rustc sh "$repo/$mk" build rust_mcast_server 6.
 expect "$mk: rustc differing from the kernel's -> refused, naming both" 1 'built with rustc 1.2.3 .*compiler found is rustc|no rustc found'
 out=$(sh "$repo/$mk" build 2>&1); rc=$?
 expect "$mk: wrong arguments -> usage" 1 'usage'
+out=$(cd "$work/modsrc" && sh "$repo/$mk" build rust_mcast_server 6.12.0 "$work/k-norust" stray 2>&1); rc=$?
+expect "$mk: an extra argument that is not a make variable -> refused" 1 'not a make variable: stray'
 
 # ---------------------------------------------------------------------------
 # 3. RPMs
