@@ -616,7 +616,7 @@ else
 		sh dkms-make.sh build "$m" "$kver" "$KDIR" || exit 1; done) >"$work/vm-build.log" 2>&1; then
 		debug_kernel=0
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
-		vmout=$(timeout 900 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
+		vmout=$(timeout 1800 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
 			--cpus 2 --memory 2G --append "kasan_multi_shot log_buf_len=4M" \
 			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
@@ -625,6 +625,7 @@ else
 			FAIL:*) fail "${line#FAIL: }" ;;
 			esac
 		done <<<"$vmout"
+		printf '%s\n' "$vmout" > "${PACKAGING_VM_LOG:-/tmp/mcast-packaging-vm.log}"
 		grep -q '^VM-SERVICE-DONE' <<<"$vmout" ||
 			fail "VM run did not complete: $(tail -n 5 <<<"$vmout" | tr '\n' ' ')"
 	else
