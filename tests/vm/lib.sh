@@ -46,8 +46,101 @@ load_modules() {
 	lsmod | grep -q '^rust_mcast_client ' || insmod "$MODDIR/rust_mcast_client.ko" || return 1
 }
 
-# wait_for FILE: wait (bounded) until a background helper says it is ready
-wait_for() { local i; for i in $(seq 50); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+# wait_for FILE: wait (bounded, 120 s: a Python start alone takes seconds on
+# the debug kernel under TCG) until a background helper says it is ready; the
+# helpers write FILE only once they listen (socket bound, group joined)
+wait_for() { local i; for i in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+# wait_ready FILE WHAT: wait_for, and a FAIL naming WHAT if it never became
+# ready (its checks fail too: they all want proof that it listened)
+wait_ready() { wait_for "$1" || { fail "$2 never became ready (no $1 within 120 s)"; return 1; }; }
+
+# ---- every host's stateful firewall -----------------------------------------
+# Every namespace the cases create, and the guest's initial namespace (once
+# per case, below), runs what a real host runs: connection tracking and a
+# stateful nftables ruleset that drops what conntrack finds invalid (a bad
+# checksum, a packet it cannot classify). The proxy's copies and the
+# datagrams it restores must pass it like any other traffic. The policy
+# stays accept: the applications of the suite use ports of their own, and
+# what matters here is that conntrack sees, classifies and may drop every
+# packet. A case (or a namespace) that must run without it says so.
+FW_TABLE=host_fw
+# fw_ruleset CHAIN...: the ruleset, replacing an older one (a reload is atomic)
+fw_ruleset() {
+	local chain
+	echo "table inet $FW_TABLE"
+	echo "delete table inet $FW_TABLE"
+	echo "table inet $FW_TABLE {"
+	for chain; do
+		echo "	chain $chain {"
+		echo "		type filter hook $chain priority filter; policy accept;"
+		echo "		ct state invalid counter drop"
+		echo "		ct state established,related counter accept"
+		echo "		ct state new counter accept"
+		echo "	}"
+	done
+	echo "}"
+}
+
+# ns_run NS CMD...: CMD in namespace NS, or in the initial namespace if NS is ""
+ns_run() { local n=$1; shift; if [ -n "$n" ]; then ip netns exec "$n" "$@"; else "$@"; fi; }
+
+# stateful_firewall NS [router]: load the ruleset into NS ("" = the initial
+# namespace), with a forward chain for a router; brings lo up, as on a host.
+# nft refuses a ct expression the kernel cannot track: a FAIL, not a skip.
+stateful_firewall() {
+	local ns=$1 chains="input output" out
+	[ "${2:-}" = router ] && chains="input forward output"
+	if ! out=$(fw_ruleset $chains | ns_run "$ns" sh -c 'ip link set lo up && nft -f -' 2>&1); then
+		fail "stateful firewall in ${ns:-the initial namespace}: $(echo "$out" | head -3 | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# new_ns NAME [router]: a namespace of the case (removed by cleanup_network),
+# with the stateful firewall
+new_ns() {
+	ip netns add "$1" || { fail "ip netns add $1 failed"; return 1; }
+	NAMESPACES="$NAMESPACES${NAMESPACES:+ }$1"
+	stateful_firewall "$1" "${2:-}"
+}
+
+# check_conntrack: one check per case that connection tracking really tracks
+# in the initial namespace and in every namespace of $NAMESPACES: each pings
+# its own loopback once; its output chain must have counted the request as
+# a new connection, its input chain the reply as established (conntrack
+# matched the reply to the request), and /proc/net/nf_conntrack, where the
+# kernel has it, must list the connection.
+check_conntrack() {
+	local ns got bad="" n=0
+	for ns in "" $NAMESPACES; do
+		n=$((n + 1))
+		got=$(ns_run "$ns" sh -c "$FW_PROBE" 2>&1 | tr -s '\n\t' '  ')
+		case $got in
+			[1-9]*' '[1-9]*' '[1-9-]*) ;;
+			*) bad="$bad${bad:+; }${ns:-initial}: '$got' (output new, input established, /proc entries)" ;;
+		esac
+	done
+	if [ -z "$bad" ]; then
+		pass "conntrack active in all $n namespaces (the initial one and the case's $((n - 1)))"
+	else
+		fail "conntrack active in all namespaces: $bad"
+	fi
+}
+# What check_conntrack runs in a namespace; prints "NEW_OUT EST_IN ENTRIES"
+# (ENTRIES "-" if the kernel has no /proc/net/nf_conntrack).
+FW_PROBE=$(cat <<EOF
+ping -c 1 -W 5 127.0.0.1 >/dev/null 2>&1
+nft list table inet $FW_TABLE | awk '
+	\$1 == "chain" { chain = \$2 }
+	\$1 == "ct" && \$2 == "state" { for (i = 4; i < NF; i++) if (\$i == "packets") n[chain "/" \$3] = \$(i + 1) }
+	END { printf "%d %d", n["output/new"], n["input/established,related"] }'
+if [ -r /proc/net/nf_conntrack ]; then
+	echo " \$(grep -c 'icmp .*src=127.0.0.1 dst=127.0.0.1' /proc/net/nf_conntrack)"
+else
+	echo " -"
+fi
+EOF
+)
 
 SUFFIX=$$
 NS_SND=snd$SUFFIX NS_RTR=rtr$SUFFIX
@@ -60,10 +153,11 @@ NAMESPACES=""
 # make_network N: a sender and N member hosts, each in its own subnet,
 # joined by a router namespace that forwards unicast only (no multicast
 # routing daemon, like a cloud network). Router side of member k: r<k>.
+# Every one of them runs the stateful firewall.
 make_network() {
 	local n=$1 k ns
-	ip netns add "$NS_SND"; ip netns add "$NS_RTR"
-	NAMESPACES="$NS_SND $NS_RTR"
+	NAMESPACES=""
+	new_ns "$NS_SND"; new_ns "$NS_RTR" router
 	in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
 	in_ns "$NS_RTR" ip link set lo up
 	ip link add eth0 netns "$NS_SND" type veth peer name r0 netns "$NS_RTR"
@@ -75,7 +169,7 @@ make_network() {
 	in_ns "$NS_SND" ip route add default via 10.0.1.1
 	for k in $(seq "$n"); do
 		ns=$(member_ns "$k")
-		ip netns add "$ns"; NAMESPACES="$NAMESPACES $ns"
+		new_ns "$ns"
 		ip link add eth0 netns "$ns" type veth peer name "r$k" netns "$NS_RTR"
 		in_ns "$ns" ip addr add "$(member_ip "$k")/24" dev eth0
 		in_ns "$NS_RTR" ip addr add "10.0.$((k + 1)).1/24" dev "r$k"
@@ -104,3 +198,8 @@ configure_proxy() {
 		in_ns "$(member_ns "$k")" $TOOL genl client add "$SENDER_IP" "$port" "$group"
 	done
 }
+
+# The guest's initial namespace gets the stateful firewall once per case. A
+# case that runs itself again inside a namespace of its own (04_cli) sets
+# CASE_NS for that second run, which is not in the initial namespace.
+[ -n "${CASE_NS:-}" ] || stateful_firewall ""

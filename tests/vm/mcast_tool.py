@@ -214,22 +214,60 @@ def send_main(args):
             time.sleep(args.interval)
 
 
+def ready_file(path):
+    """Says a listener is listening: written only once its socket is bound
+    (and joined), so a test that waits for it never sends into a listener
+    that is not there yet."""
+    if path:
+        open(path, "w").close()
+
+
+def control_match(spec, src):
+    """--control ADDR[:PORT] against a datagram's source (addr, port)."""
+    addr, _, port = spec.partition(":")
+    return src[0] == addr and (not port or src[1] == int(port))
+
+
 def recv_main(args):
+    """Receives payload_for() datagrams on GROUP:PORT; prints one JSON object:
+    received (distinct sequence numbers), corrupt, sources ("addr:port"),
+    control (the positive control arrived), bound (the address bound), ran
+    (seconds listened).
+
+    The socket is bound to the group address unless --bind/--bind-any say
+    otherwise: only datagrams addressed to the group reach it, so a copy the
+    client module did not restore (still unicast to this host) can never be
+    counted as delivered. --bind-any (INADDR_ANY) is for a check that must
+    also see unicast; none of the VM cases uses it.
+
+    --control ADDR[:PORT] names the positive control of a negative check:
+    datagrams from that source are not counted in received; once one has
+    arrived the receiver listens --linger seconds more and stops. A check
+    that expects nothing delivered wants received 0 and control true: a
+    receiver that never listened (or listened on the wrong socket) has no
+    control to show."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if args.reuse:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((args.bind, args.port))
+    bound = "0.0.0.0" if args.bind_any else (args.bind or args.group)
+    s.bind((bound, args.port))
     if args.join:
         mreq = ip4(args.group) + ip4(args.join)
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-    if args.ready:
-        open(args.ready, "w").close()
-    got, bad, deadline = set(), 0, time.time() + args.timeout
-    while len(got) < args.count and time.time() < deadline:
-        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+    ready_file(args.ready)
+    got, bad, sources, control = set(), 0, set(), False
+    start = time.monotonic()
+    deadline = start + args.timeout
+    while len(got) < args.count and time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
         if not r:
             break
         data, src = s.recvfrom(65535)
+        if args.control and control_match(args.control, src):
+            control = True
+            deadline = min(deadline, time.monotonic() + args.linger)
+            continue
+        sources.add(f"{src[0]}:{src[1]}")
         seq = struct.unpack("!I", data[:4])[0] if len(data) >= 4 else -1
         if data != payload_for(seq, len(data)) or (args.size and len(data) != args.size):
             bad += 1
@@ -237,7 +275,8 @@ def recv_main(args):
         got.add(seq)
         if args.expect_src and src[0] != args.expect_src:
             bad += 1
-    print(json.dumps(dict(received=len(got), corrupt=bad)))
+    print(json.dumps(dict(received=len(got), corrupt=bad, sources=sorted(sources), control=control,
+                          bound=bound, ran=round(time.monotonic() - start, 1))))
 
 
 def csum(data):
@@ -250,13 +289,21 @@ def csum(data):
 
 
 def capture_main(args):
+    """Prints one JSON line per IPv4 packet arriving on --iface (UDP and VRRP
+    only, unless --all-protos): addresses, TOS, TTL, fragment fields, and
+    whether the IP, UDP and VRRP checksums are right.
+
+    --control-dport P names the positive control of a negative check: a UDP
+    datagram to port P is printed with "control": true and not counted;
+    once it has arrived the capture goes on --linger seconds and stops. A
+    check that expects nothing on the wire wants the control line and no
+    other: a capture that never ran has no control line to show."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
     s.bind((args.iface, 0))
-    if args.ready:
-        open(args.ready, "w").close()
-    deadline, seen = time.time() + args.timeout, 0
-    while seen < args.count and time.time() < deadline:
-        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+    ready_file(args.ready)
+    deadline, seen = time.monotonic() + args.timeout, 0
+    while seen < args.count and time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
         if not r:
             break
         pkt, addr = s.recvfrom(65535)
@@ -264,7 +311,7 @@ def capture_main(args):
             continue
         ihl = (pkt[0] & 15) * 4
         proto = pkt[9]
-        if proto not in (17, 112):
+        if proto not in (17, 112) and not args.all_protos:
             continue
         frag = struct.unpack("!H", pkt[6:8])[0]
         rec = dict(src=socket.inet_ntoa(pkt[12:16]), dst=socket.inet_ntoa(pkt[16:20]), tos=pkt[1], ttl=pkt[8],
@@ -273,11 +320,17 @@ def capture_main(args):
                    ip_csum_ok=csum(pkt[:ihl]) == 0xffff)
         l4 = pkt[ihl:rec["len"]]
         if proto == 17 and rec["frag_offset"] == 0 and not rec["more_fragments"] and len(l4) >= 8:
-            if args.port and struct.unpack("!H", l4[2:4])[0] != args.port:
+            dport = struct.unpack("!H", l4[2:4])[0]
+            if args.control_dport and dport == args.control_dport:
+                rec.update(dport=dport, control=True)
+                print(json.dumps(rec), flush=True)
+                deadline = min(deadline, time.monotonic() + args.linger)
+                continue
+            if args.port and dport != args.port:
                 continue
             check = struct.unpack("!H", l4[6:8])[0]
             pseudo = pkt[12:20] + struct.pack("!BBH", 0, 17, len(l4))
-            rec.update(sport=struct.unpack("!H", l4[0:2])[0], dport=struct.unpack("!H", l4[2:4])[0],
+            rec.update(sport=struct.unpack("!H", l4[0:2])[0], dport=dport,
                        udp_check=check, udp_csum_ok=check == 0 or csum(pseudo + l4) == 0xffff)
         if proto == 112 and len(l4) >= 8:
             version = l4[0] >> 4
@@ -327,16 +380,21 @@ def rawsend_main(args):
 
 
 def vrrp_recv_main(args):
+    """Prints the VRRP adverts this host receives (a raw socket sees every
+    one, whatever its destination: dst shows whether it arrived restored to
+    224.0.0.18 or as a unicast copy), as one JSON list; --src keeps only the
+    adverts of that source."""
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, ip4("224.0.0.18") + ip4(args.join))
-    if args.ready:
-        open(args.ready, "w").close()
-    deadline, got = time.time() + args.timeout, []
-    while len(got) < args.count and time.time() < deadline:
-        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+    ready_file(args.ready)
+    deadline, got = time.monotonic() + args.timeout, []
+    while len(got) < args.count and time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
         if not r:
             break
         pkt = s.recv(65535)
+        if args.src and socket.inet_ntoa(pkt[12:16]) != args.src:
+            continue
         ihl = (pkt[0] & 15) * 4
         body = pkt[ihl:]
         version = body[0] >> 4
@@ -367,19 +425,25 @@ def main():
     r.add_argument("--group", required=True)
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--join", help="address of the interface to join the group on")
-    r.add_argument("--bind", default="")
+    r.add_argument("--bind", default="", help="address to bind (default: the group)")
+    r.add_argument("--bind-any", action="store_true", help="bind INADDR_ANY: unicast to the port counts too")
     r.add_argument("--count", type=int, default=1)
     r.add_argument("--size", type=int, default=0)
     r.add_argument("--timeout", type=float, default=5)
     r.add_argument("--reuse", action="store_true")
     r.add_argument("--expect-src")
     r.add_argument("--ready")
+    r.add_argument("--control", metavar="ADDR[:PORT]", help="source of the positive control datagram")
+    r.add_argument("--linger", type=float, default=1.0, help="seconds to go on after the control")
     c = sub.add_parser("capture")
     c.add_argument("--iface", required=True)
     c.add_argument("--port", type=int, default=0)
     c.add_argument("--count", type=int, default=1)
     c.add_argument("--timeout", type=float, default=5)
     c.add_argument("--ready")
+    c.add_argument("--all-protos", action="store_true", help="every IPv4 protocol, not only UDP and VRRP")
+    c.add_argument("--control-dport", type=int, default=0, help="UDP port of the positive control datagram")
+    c.add_argument("--linger", type=float, default=1.0, help="seconds to go on after the control")
     w = sub.add_parser("rawsend")
     w.add_argument("--src", required=True)
     w.add_argument("--dst", required=True)
@@ -395,6 +459,7 @@ def main():
     v.add_argument("--count", type=int, default=1)
     v.add_argument("--timeout", type=float, default=5)
     v.add_argument("--ready")
+    v.add_argument("--src", help="only adverts from this source")
     args = p.parse_args()
     try:
         {"genl": genl_main, "send": send_main, "recv": recv_main, "capture": capture_main,

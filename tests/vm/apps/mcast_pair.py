@@ -6,8 +6,15 @@ to its sender.
 
     mcast_pair.py send GROUP PORT --expect N [--timeout S]
         prints "acks=A,B,... sent=N": who acked (sorted), datagrams sent
-    mcast_pair.py recv GROUP PORT [--timeout S] [--ready FILE]
+    mcast_pair.py recv GROUP PORT [--timeout S] [--ready FILE] [--bind-any]
         prints "received=N sources=S,...", at the timeout or on SIGTERM
+
+One difference from PyMOTW: the receiver binds the group address, not ''
+(INADDR_ANY), so that only datagrams addressed to the group reach it; a
+copy the proxy did not restore (still unicast to this host) cannot pass for
+group traffic. A socket bound to a group cannot send (a group is no source
+address), so the acks leave from a second socket. --bind-any is PyMOTW's
+receiver exactly (bind '', ack from the receiving socket).
 (Plain key=value output: the VM tests read it with sed, not a second
 python3, which costs seconds under TCG.)"""
 import argparse
@@ -42,10 +49,11 @@ def send(a):
 def recv(a):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("", a.port))
+    sock.bind(("" if a.bind_any else a.group, a.port))
     mreq = struct.pack("4sL", socket.inet_aton(a.group), socket.INADDR_ANY)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
     sock.settimeout(0.2)
+    ack = sock if a.bind_any else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     stop = [time.monotonic() + a.timeout]
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, 0))   # report, then exit
     if a.ready:
@@ -58,7 +66,7 @@ def recv(a):
             continue
         received += 1
         sources.add(addr[0])
-        sock.sendto(b"ack", addr)
+        ack.sendto(b"ack", addr)
     print(f"received={received} sources={','.join(sorted(sources))}")
 
 
@@ -70,6 +78,7 @@ def main():
     p.add_argument("--expect", type=int, default=1)
     p.add_argument("--timeout", type=float, default=10)
     p.add_argument("--ready")
+    p.add_argument("--bind-any", action="store_true", help="recv: bind '' (INADDR_ANY), as PyMOTW does")
     a = p.parse_args()
     (send if a.mode == "send" else recv)(a)
     return 0

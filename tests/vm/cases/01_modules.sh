@@ -15,7 +15,7 @@ load_unload() {
 
 families_answer_in_other_namespace() {
 	local ns=fam$SUFFIX
-	ip netns add "$ns"; NAMESPACES="$ns"; trap cleanup_network EXIT
+	new_ns "$ns"; trap cleanup_network EXIT
 	local out
 	out=$(in_ns "$ns" $TOOL genl server stats 2>&1)
 	expect_eq "server family answers in a new namespace" "$(echo "$out" | json "['tx_packets']")" 0
@@ -26,6 +26,7 @@ families_answer_in_other_namespace() {
 
 hooks_see_namespace_traffic() {
 	make_network 1
+	check_conntrack
 	configure_proxy 239.1.1.1 5000 1
 	in_ns "$NS_SND" $TOOL send --group 239.1.1.1 --port 5000 --count 3
 	local matched converted

@@ -4,18 +4,22 @@
 # (refused changes, corrupt files, kill -9), restore after a module reload,
 # a 1024-member group, and unprivileged use. All in one namespace of our own.
 #
-# The case runs in two steps: this script creates the namespace, runs itself
-# again inside it (one `ip netns exec` for the whole case rather than one per
-# command: process starts are what costs time under TCG) and removes it.
+# The case runs in two steps: this script creates the namespace (with the
+# stateful firewall of lib.sh, and checks that conntrack tracks there and in
+# the initial namespace), runs itself again inside it (one `ip netns exec`
+# for the whole case rather than one per command: process starts are what
+# costs time under TCG) and removes it. The second run, not in the initial
+# namespace, sets CASE_NS for lib.sh.
 . "$VMDIR/lib.sh"
 
 if [ -z "${CLI_NS:-}" ]; then
 	load_modules
-	NAMESPACES=cli$SUFFIX; D=/tmp/cli.$SUFFIX
+	D=/tmp/cli.$SUFFIX
 	trap 'cleanup_network; rm -rf "$D"' EXIT
-	ip netns add "$NAMESPACES"
+	new_ns cli$SUFFIX
+	check_conntrack
 	mkdir -p "$D/nobody"; chmod 755 "$D"; chown 65534:65534 "$D/nobody"
-	in_ns "$NAMESPACES" env CLI_NS="$NAMESPACES" CLI_DIR="$D" bash "$0"
+	in_ns "$NAMESPACES" env CLI_NS="$NAMESPACES" CASE_NS="$NAMESPACES" CLI_DIR="$D" bash "$0"
 	exit
 fi
 

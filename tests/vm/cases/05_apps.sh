@@ -5,7 +5,16 @@
 # Every application first runs without the proxy (the negative control:
 # receivers get nothing), then with it. Members filter reverse paths:
 # member 1 rp_filter 1 (all and eth0), member 2 rp_filter 2 (both),
-# member 3 1 on eth0 only.
+# member 3 1 on eth0 only. Every host runs conntrack and the stateful
+# firewall of lib.sh.
+#
+# Every receiver that shows the client restored the copies binds the group
+# address (iperf -B, socat bind=, mcfirst, asmping's multicast socket,
+# aria2's LPD socket, apps/mcast_pair.py) or tells the destination apart
+# (VRRP: mcast_tool.py vrrp-recv beside keepalived's raw socket), so a copy
+# left unicast cannot pass for a restored one. A check that expects nothing
+# received counts only if its listener joined before the senders started
+# and was still running when the round ended (listened, below).
 . "$VMDIR/lib.sh"
 load_modules
 
@@ -18,6 +27,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 if ! have multis_admin || ! have multic_admin; then
 	skip "multis_admin/multic_admin not on PATH (tests/vm/run.sh needs the BIN_DIR argument)"
+	case_done
 	exit 0
 fi
 for t in iperf socat asmping ssmpingd mcfirst aria2c keepalived tcpdump; do
@@ -96,12 +106,32 @@ ARIA=(aria2c --no-conf=true --enable-dht=false --enable-dht6=false --bt-enable-l
 # Background programs run as `ip netns exec NS PROGRAM &`, never through the
 # in_ns function: $! must be the program itself (ip execs it) for kill and
 # wait to reach it, not a subshell that would leave it orphaned.
-RX=()
+RX=() RXNAME=()
 # spawn NS OUT CMD...: a receiver in the background, stopped at the end of the round
 spawn() {
 	local ns=$1 out=$2; shift 2
 	ip netns exec "$ns" "$@" > "$out" 2> "$out.err" &
-	RX+=($!)
+	RX+=($!) RXNAME+=("$(basename "$out")")
+}
+
+# What a negative check needs to know of the last round: READY (yes/no) whether
+# all receivers had joined before the senders started, DEAD the receivers
+# (output file names) that were no longer running when it ended.
+READY=no DEAD=""
+# listened WHAT NAME...: the receivers NAME of the last round joined in time
+# and ran to its end, or a FAIL for WHAT, a negative check without proof
+# that its listeners listened (asmping, mcfirst and tcpdump may end by design;
+# negative checks name only receivers that must still run)
+listened() {
+	local what=$1 n dead=""; shift
+	if [ "$READY" != yes ]; then
+		fail "$what: the receivers had not all joined when the senders started"
+		return 1
+	fi
+	for n; do case " $DEAD " in *" $n "*) dead="$dead $n" ;; esac; done
+	[ -z "$dead" ] && return 0
+	fail "$what: receiver(s)$dead stopped before the end of the round: $(for n in $dead; do tail -c 200 "$W/$n.err"; done | tr '\n' ' ')"
+	return 1
 }
 
 # round TAG: every application once, receivers on all members, senders on
@@ -109,8 +139,8 @@ spawn() {
 # peer (aria2 on member 3) starts in the "off" round and keeps running: the
 # seeder is started in each round, and announces as it starts.
 round() {
-	local tag=$1 k ns start
-	RX=()
+	local tag=$1 k ns start i
+	RX=() RXNAME=() READY=no DEAD=""
 	have ssmpingd && { ip netns exec "$NS_SND" ssmpingd > /dev/null 2>&1 & SSMPINGD=$!; }
 	if have aria2c && [ "$tag" = off ]; then
 		mkdir -p "$W/leech"
@@ -120,10 +150,10 @@ round() {
 	fi
 	for k in 1 2 3; do
 		ns=$(member_ns "$k")
-		have iperf && spawn "$ns" "$W/$tag.iperf.$k" stdbuf -oL iperf -s -u -B $G_IPERF -t 120
-		spawn "$ns" "$W/$tag.pair.$k" python3 "$APPS/mcast_pair.py" recv $G_PAIR $P_PAIR --timeout 120
+		have iperf && spawn "$ns" "$W/$tag.iperf.$k" stdbuf -oL iperf -s -u -B $G_IPERF -t 300
+		spawn "$ns" "$W/$tag.pair.$k" python3 "$APPS/mcast_pair.py" recv $G_PAIR $P_PAIR --timeout 300
 		have asmping && spawn "$ns" "$W/$tag.asm.$k" stdbuf -oL asmping -c 5 $G_ASM $SENDER_IP
-		have mcfirst && spawn "$ns" "$W/$tag.ssm.$k" stdbuf -oL mcfirst -c 1 -t 120 $SENDER_IP $G_SSM $P_SSM
+		have mcfirst && spawn "$ns" "$W/$tag.ssm.$k" stdbuf -oL mcfirst -c 1 -t 300 $SENDER_IP $G_SSM $P_SSM
 	done
 	if have socat; then
 		local recv="socat -u UDP4-RECV:$P_SOCAT,bind=$G_SOCAT,reuseaddr"
@@ -133,7 +163,7 @@ round() {
 		spawn "$(member_ns 2)" "$W/$tag.socat.2" $recv,ip-add-membership=$G_SOCAT:eth1 -
 		spawn "$(member_ns 3)" "$W/$tag.socat.3" $recv,ip-add-membership=$G_SOCAT:eth0 -
 	fi
-	have mcfirst && spawn "$(member_ns 1)" "$W/$tag.ssm.wrong" stdbuf -oL mcfirst -c 1 -t 120 $OTHER_SRC $G_SSM $P_SSM
+	have mcfirst && spawn "$(member_ns 1)" "$W/$tag.ssm.wrong" stdbuf -oL mcfirst -c 1 -t 300 $OTHER_SRC $G_SSM $P_SSM
 	# What the wire carries to member 3.
 	WIRE=no
 	if have tcpdump && [ "$tag" = on ]; then
@@ -149,7 +179,11 @@ round() {
 			{ [ $WIRE = no ] || grep -q 'listening on' "$W/wire.err"; }
 	}
 	start=$SECONDS
-	wait_until 60 ready || fail "$tag: receivers did not all join within 60 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')"
+	if wait_until 60 ready; then
+		READY=yes
+	else
+		fail "$tag: receivers did not all join within 60 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')"
+	fi
 	info "$tag: receivers joined in $((SECONDS - start)) s"
 
 	if have aria2c; then
@@ -167,6 +201,8 @@ round() {
 	sleep 1
 	# Member 2's memberships while its receiver runs: what an operator looks at.
 	on "$(member_ns 2)" "ip maddr show dev eth0; echo --; ip maddr show dev eth1" > "$W/$tag.maddr.2"
+	for i in "${!RX[@]}"; do alive "${RX[$i]}" || DEAD="$DEAD ${RXNAME[$i]}"; done
+	[ -n "$DEAD" ] && info "$tag: receivers that had ended before the round did:$DEAD"
 	kill "${RX[@]}" 2>/dev/null
 	wait "${RX[@]}" 2>/dev/null
 	[ -n "${SSMPINGD:-}" ] && { kill $SSMPINGD; wait $SSMPINGD; } 2>/dev/null
@@ -197,19 +233,27 @@ alive() { kill -0 "$1" 2>/dev/null; }
 gone() { ! alive "$1"; }
 
 judge_off() {
-	local k got
+	local k got what
 	if have iperf; then
 		got=""; for k in 1 2 3; do got="$got$(iperf_report "$W/off.iperf.$k" | cut -d' ' -f1) "; done
-		expect_eq "without the proxy: iperf receivers got nothing (members 1 2 3)" "$got" "0 0 0 "
+		what="without the proxy: iperf receivers got nothing (members 1 2 3)"
+		listened "$what" off.iperf.1 off.iperf.2 off.iperf.3 && expect_eq "$what" "$got" "0 0 0 "
 	fi
 	if have socat; then
 		got=""; for k in 1a 1b 3; do got="$got$(lines "$W/off.socat.$k") "; done
-		expect_eq "without the proxy: socat receivers got nothing" "$got" "0 0 0 "
+		what="without the proxy: socat receivers got nothing"
+		listened "$what" off.socat.1a off.socat.1b off.socat.3 && expect_eq "$what" "$got" "0 0 0 "
 	fi
-	expect_eq "without the proxy: the Python sender hears no ack" "$(kv acks "$W/off.pair.snd")" ""
+	# The sender ran to its end (it printed how many it sent) and heard no ack.
+	what="without the proxy: the Python sender hears no ack"
+	listened "$what" off.pair.1 off.pair.2 off.pair.3 &&
+		expect_eq "$what" "acks=$(kv acks "$W/off.pair.snd") sent=$(kv sent "$W/off.pair.snd" | sed 's/^[1-9][0-9]*$/some/')" \
+			"acks= sent=some"
 	got=""; for k in 1 2 3; do got="$got$(kv received "$W/off.pair.$k") "; done
-	expect_eq "without the proxy: the Python receivers got nothing" "$got" "0 0 0 "
+	what="without the proxy: the Python receivers got nothing"
+	listened "$what" off.pair.1 off.pair.2 off.pair.3 && expect_eq "$what" "$got" "0 0 0 "
 	if have asmping; then
+		# Its own proof of life: every member's asmping gets the unicast answers.
 		got=""; for k in 1 2 3; do
 			got="$got$(grep -c '^ *unicast from' "$W/off.asm.$k")/$(grep -c '^multicast from' "$W/off.asm.$k") "
 		done
@@ -220,11 +264,16 @@ judge_off() {
 		fi
 	fi
 	if have mcfirst; then
-		expect_eq "without the proxy: mcfirst (SSM) receives nothing" "$(cat "$W"/off.ssm.[123] | grep -c 'from')" 0
+		# mcfirst -c 1 ends at its first datagram: still running means none came.
+		what="without the proxy: mcfirst (SSM) receives nothing"
+		listened "$what" off.ssm.1 off.ssm.2 off.ssm.3 &&
+			expect_eq "$what" "$(cat "$W"/off.ssm.[123] | grep -c 'from')" 0
 	fi
 	if have aria2c; then
 		if ! grep -q 'Sending LPD message is complete' "$W/off.seed.log"; then
 			fail "without the proxy: the seeder never announced (LPD check void)"
+		elif ! alive "$LEECH"; then
+			fail "without the proxy: the LPD peer (aria2c on member 3) is no longer running (LPD check void): $(tail -3 "$W/leech.log" | tr '\n' ' ')"
 		else
 			expect_eq "without the proxy: the LPD peer does not learn of the seeder" \
 				"$(grep -c "LPD message received.* from $SENDER_IP" "$W/leech.log")" 0
@@ -257,7 +306,8 @@ judge_on() {
 		# application gets nothing. How an operator finds out:
 		m2=$(member_ns 2)
 		counter=$(restored "$m2" $SENDER_IP $P_SOCAT)
-		expect_eq "socat joined on the wrong interface (eth1) gets nothing" "$(lines "$W/on.socat.2")" 0
+		listened "socat joined on the wrong interface (eth1) gets nothing" on.socat.2 &&
+			expect_eq "socat joined on the wrong interface (eth1) gets nothing" "$(lines "$W/on.socat.2")" 0
 		if [ "${counter:-0}" -ge 5 ]; then
 			pass "...while multic_admin -P -i $SENDER_IP -p $P_SOCAT shows $counter packets restored: the proxy delivered"
 		else
@@ -289,8 +339,9 @@ judge_on() {
 				fail "mcfirst: member $k: $(tr '\n' ' ' < "$W/on.ssm.$k") $(tr '\n' ' ' < "$W/on.ssm.$k.err")"
 			fi
 		done
-		expect_eq "mcfirst: a join for another source ($OTHER_SRC,$G_SSM) receives nothing" \
-			"$(grep -c 'from' "$W/on.ssm.wrong")" 0
+		listened "mcfirst: a join for another source receives nothing" on.ssm.wrong &&
+			expect_eq "mcfirst: a join for another source ($OTHER_SRC,$G_SSM) receives nothing" \
+				"$(grep -c 'from' "$W/on.ssm.wrong")" 0
 	fi
 	if [ $WIRE = yes ]; then
 		rec=$(tr '\n' ' ' < "$W/wire")
@@ -406,8 +457,7 @@ vrrp_across_router() {
 vrrp_on_segment() {
 	local KA=va_$SUFFIX KB=vb_$SUFFIX SW=sw_$SUFFIX swpid n
 	VIP=10.0.50.100/24
-	ip netns add $KA; ip netns add $KB; ip netns add $SW
-	NAMESPACES="$NAMESPACES $KA $KB $SW"; trap cleanup_network EXIT
+	new_ns $KA; new_ns $KB; new_ns $SW; trap cleanup_network EXIT
 	ip link add eth0 netns $KA type veth peer name pa netns $SW
 	ip link add eth0 netns $KB type veth peer name pb netns $SW
 	on $KA "ip addr add 10.0.50.1/24 dev eth0 && ip link set lo up && ip link set eth0 up && ethtool -K eth0 tx off >/dev/null;
@@ -431,8 +481,15 @@ vrrp_on_segment() {
 		> "$W/vrrp.wire" 2> "$W/vrrp.wire.err" &
 	local dump=$!
 	wait_until 15 grep -q 'listening on' "$W/vrrp.wire.err"
-	on $KA "multis_admin -A -m 224.0.0.18 -j 10.0.50.2 && multic_admin -A -i 10.0.50.2 -p 0 -m 224.0.0.18 --allow-link-local" &&
-		on $KB "multis_admin -A -m 224.0.0.18 -j 10.0.50.1 && multic_admin -A -i 10.0.50.1 -p 0 -m 224.0.0.18 --allow-link-local" ||
+	# keepalived reads adverts with a raw socket, which takes them whatever
+	# their destination; beside it, what arrives from the master and where to.
+	ip netns exec $KB python3 "$VMDIR/mcast_tool.py" vrrp-recv --join 10.0.50.2 --src 10.0.50.1 --count 3 --timeout 120 \
+		--ready "$W/vrrp.recv.ready" > "$W/vrrp.recv" 2> "$W/vrrp.recv.err" &
+	local adverts=$!
+	wait_ready "$W/vrrp.recv.ready" "the backup's VRRP receiver"
+	# The backup first: its client restores from the moment the master copies.
+	on $KB "multis_admin -A -m 224.0.0.18 -j 10.0.50.1 && multic_admin -A -i 10.0.50.1 -p 0 -m 224.0.0.18 --allow-link-local" &&
+		on $KA "multis_admin -A -m 224.0.0.18 -j 10.0.50.2 && multic_admin -A -i 10.0.50.2 -p 0 -m 224.0.0.18 --allow-link-local" ||
 		fail "VRRP peers: configuration with the CLIs failed"
 	if wait_vips "1 0" 20 $KA $KB; then
 		pass "VRRP with the proxy: the backup hears the master (priority 150 > 100) and releases the VIP ($TOOK s)"
@@ -440,6 +497,10 @@ vrrp_on_segment() {
 		fail "VRRP with the proxy: VIP holders $(vips $KA $KB), want only the master: $(grep -E 'STATE|invalid' "$W/sB.log" | tail -3 | tr '\n' ' ')"
 	fi
 	wait $dump 2>/dev/null || kill $dump 2>/dev/null
+	wait $adverts
+	expect_eq "VRRP: the master's adverts reach the backup restored to 224.0.0.18, none as a unicast copy (destinations, count)" \
+		"$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(" ".join(sorted({a["dst"] for a in r})), len(r))' "$W/vrrp.recv" 2>&1)" \
+		"224.0.0.18 3"
 	if tr '\n' ' ' < "$W/vrrp.wire" | grep -qE 'tos 0xe0, ttl 255,.*proto VRRP \(112\).* 10\.0\.50\.1 > 10\.0\.50\.2: VRRPv3'; then
 		pass "wire: keepalived's VRRPv3 advert copy carries TOS 0xe0 and keeps TTL 255"
 	else
@@ -470,6 +531,7 @@ vrrp_on_segment() {
 
 T0=$SECONDS
 setup_network
+check_conntrack
 round off
 judge_off
 info "negative control round took $((SECONDS - T0)) s"
