@@ -7,11 +7,14 @@
 TOOL="python3 $VMDIR/mcast_tool.py"
 CASE=${CASE:-$(basename "$0" .sh)}
 
-pass() { echo "PASS: $CASE: $*"; }
+# Each check's second since the case started, for finding where time goes.
+TIMING=${RESULTS:-/tmp}/case-$CASE.timing
+stamp() { echo "$SECONDS $*" >> "$TIMING"; }
+pass() { echo "PASS: $CASE: $*"; stamp "PASS: $*"; }
 # case_done: the last line of every case. guest-main.sh counts a case that
 # never printed it (died, exited early, timed out) as failed.
 case_done() { echo "CASE-DONE: $CASE"; }
-fail() { echo "FAIL: $CASE: $*"; }
+fail() { echo "FAIL: $CASE: $*"; stamp "FAIL: $*"; }
 
 # expect_eq WHAT GOT WANT
 expect_eq() {
@@ -153,32 +156,37 @@ NAMESPACES=""
 # make_network N: a sender and N member hosts, each in its own subnet,
 # joined by a router namespace that forwards unicast only (no multicast
 # routing daemon, like a cloud network). Router side of member k: r<k>.
-# Every one of them runs the stateful firewall.
+# Every one of them runs the stateful firewall. Each namespace is set up by
+# one `ip -batch` (process starts are what costs time under TCG).
 make_network() {
-	local n=$1 k ns
+	local n=$1 k ns rtr="link set lo up"
 	NAMESPACES=""
 	new_ns "$NS_SND"; new_ns "$NS_RTR" router
 	in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
-	in_ns "$NS_RTR" ip link set lo up
 	ip link add eth0 netns "$NS_SND" type veth peer name r0 netns "$NS_RTR"
-	in_ns "$NS_SND" ip addr add "$SENDER_IP/24" dev eth0
-	in_ns "$NS_RTR" ip addr add 10.0.1.1/24 dev r0
-	in_ns "$NS_SND" ip link set lo up
-	in_ns "$NS_SND" ip link set eth0 up
-	in_ns "$NS_RTR" ip link set r0 up
-	in_ns "$NS_SND" ip route add default via 10.0.1.1
 	for k in $(seq "$n"); do
-		ns=$(member_ns "$k")
-		new_ns "$ns"
-		ip link add eth0 netns "$ns" type veth peer name "r$k" netns "$NS_RTR"
-		in_ns "$ns" ip addr add "$(member_ip "$k")/24" dev eth0
-		in_ns "$NS_RTR" ip addr add "10.0.$((k + 1)).1/24" dev "r$k"
-		in_ns "$ns" ip link set lo up
-		in_ns "$ns" ip link set eth0 up
-		in_ns "$NS_RTR" ip link set "r$k" up
-		in_ns "$ns" ip route add default via "10.0.$((k + 1)).1"
+		new_ns "$(member_ns "$k")"
+		ip link add eth0 netns "$(member_ns "$k")" type veth peer name "r$k" netns "$NS_RTR"
 	done
+	for k in $(seq 0 "$n"); do
+		rtr="$rtr
+addr add 10.0.$((k + 1)).1/24 dev r$k
+link set r$k up"
+	done
+	echo "$rtr" | ip -n "$NS_RTR" -batch -
+	host_addr "$NS_SND" "$SENDER_IP" 10.0.1.1
+	for k in $(seq "$n"); do host_addr "$(member_ns "$k")" "$(member_ip "$k")" "10.0.$((k + 1)).1"; done
 	trap cleanup_network EXIT
+}
+
+# host_addr NS ADDR GATEWAY: eth0 of a host up with ADDR/24, default route via GATEWAY
+host_addr() {
+	ip -n "$1" -batch - <<-EOF
+		link set lo up
+		addr add $2/24 dev eth0
+		link set eth0 up
+		route add default via $3
+	EOF
 }
 
 cleanup_network() {
