@@ -90,17 +90,14 @@ grep -q '^test result: ' build/cargo-test.log || step_failed "cargo test: no 'te
 [ "$cargo_status" = 0 ] || [ "$cargo_failed" -gt 0 ] || step_failed "cargo test exited with status $cargo_status (see build/cargo-test.log)"
 timing "cargo test" "$t0"
 
-# The VM cases run on the debug kernel, in two VMs side by side (a TCG
-# guest keeps about one core busy; the machine has two): the cases named in
-# VM_GROUP_A in one, every other case in the other. The groups are balanced
-# by the cases' times on the debug kernel (build/vm-debug-*/case-*.timing).
-# Then the harness self-test beside the packaging tests (both on the debug
-# kernel), then the module lifecycle case on the lean kernel, which is built
-# with GCC like a distribution's. Never more than two VMs at once: a third
-# starves the guests' udev coldplug past virtme-ng's wait.
-VM_GROUP_A=${MCAST_TEST_VM_GROUP_A:-02_server 04_cli}
-all_cases=$(cd tests/vm/cases && ls ./*.sh | sed 's|^\./||; s/\.sh$//')
-VM_GROUP_B=$(for c in $all_cases; do [[ " $VM_GROUP_A " == *" $c "* ]] || echo "$c"; done | xargs)
+# Budget (2 cores, TCG): the whole VM suite on the debug kernel takes longer
+# than CI's 90 minutes today, so the debug kernel runs the cases named in
+# MCAST_TEST_DEBUG_CASES (default: module lifecycle and unload under
+# traffic, and the client's restore path; "all" for every case), beside a
+# run of every case on the lean kernel; then the harness self-test (debug
+# kernel) beside the packaging tests (which boot the debug kernel too).
+DEBUG_CASES=${MCAST_TEST_DEBUG_CASES:-01_modules 03_client}
+[ "$DEBUG_CASES" = all ] && DEBUG_CASES=""
 
 # lean_modules KDIR: the modules built for the lean kernel, out of the tree
 lean_modules() {
@@ -128,22 +125,18 @@ if KDIR=$(scripts/build-kernel.sh debug) && LEAN_KDIR=$(scripts/build-kernel.sh 
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f build/lean-modules/rust_mcast_server.ko ]; then
-		say "VM tests on the debug kernel, two VMs side by side: ($VM_GROUP_A) and ($VM_GROUP_B)"
+		say "VM tests: debug kernel (${DEBUG_CASES:-all cases}) beside the lean kernel (all cases), QEMU TCG"
 		vm=tests/vm/run.sh
 		run_suites_parallel \
-			"VM tests, debug kernel: $VM_GROUP_A" build/vm-debug-a.log env MCAST_VM_CASES="$VM_GROUP_A" \
-				MCAST_VM_RESULTS="$PWD/build/vm-debug-a" $vm "$KDIR" "$PWD" "$PWD/target/release" -- \
-			"VM tests, debug kernel: $VM_GROUP_B" build/vm-debug-b.log env MCAST_VM_CASES="$VM_GROUP_B" \
-				MCAST_VM_RESULTS="$PWD/build/vm-debug-b" $vm "$KDIR" "$PWD" "$PWD/target/release"
-		say "VM harness self-test beside the packaging tests"
+			"VM tests, debug kernel" build/vm-debug.log env MCAST_VM_CASES="$DEBUG_CASES" \
+				MCAST_VM_RESULTS="$PWD/build/vm-debug" $vm "$KDIR" "$PWD" "$PWD/target/release" -- \
+			"VM tests, lean kernel" build/vm-lean.log env MCAST_VM_RESULTS="$PWD/build/vm-lean" \
+				$vm "$LEAN_KDIR" "$PWD/build/lean-modules" "$PWD/target/release"
+		say "VM harness self-test (each failure mode must fail a run) beside the packaging tests"
 		run_suites_parallel \
 			"VM harness self-test" build/vm-selftest.log tests/vm/selftest.sh "$KDIR" "$PWD" -- \
 			"packaging tests" build/packaging.log env KDIR="$KDIR" PACKAGING_TEST_VM=1 \
 				PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
-		say "VM tests on the lean kernel (GCC-built, like a distribution's): module lifecycle"
-		run_suite "VM tests, lean kernel" build/vm-lean.log '^(PASS|FAIL|SKIP): |^--- case |^# |passed, ' \
-			env MCAST_VM_CASES=01_modules MCAST_VM_RESULTS="$PWD/build/vm-lean" \
-				$vm "$LEAN_KDIR" "$PWD/build/lean-modules" "$PWD/target/release"
 		packaging_done=1
 	fi
 else

@@ -616,9 +616,13 @@ else
 		sh dkms-make.sh build "$m" "$kver" "$KDIR" || exit 1; done) >"$work/vm-build.log" 2>&1; then
 		debug_kernel=0
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
+		# --verbose: the console too, where the script's lines go if udev in
+		# the guest does not settle in time (virtme-ng's console fallback,
+		# lines ending in CR); kernel lines start with "[", not PASS/FAIL.
 		vmout=$(timeout 1800 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-			--cpus 2 --memory 2G --append "kasan_multi_shot log_buf_len=4M" \
-			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
+			--cpus 2 --memory 2G --verbose --append "kasan_multi_shot log_buf_len=4M" \
+			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" \
+			</dev/null 2>&1 | tr -d '\r')
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;

@@ -17,6 +17,7 @@ work=$(mktemp -d)
 # The kernel's checkers, as in every VM run (tests/vm/kernel-checks.sh).
 # shellcheck source=tests/vm/kernel-checks.sh
 . "$repo/tests/vm/kernel-checks.sh"
+dmesg -n 1 2>/dev/null   # keep the console for the test lines (kernel.log has every message)
 kernel_log_start "$work/kernel.log"
 kernel_log_check boot
 kmemleak_forget_boot

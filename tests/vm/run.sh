@@ -23,9 +23,18 @@ start=$SECONDS
 timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
 	--verbose --rwdir "$results" --append "kasan_multi_shot log_buf_len=4M" \
 	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
-	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
+	</dev/null 2>&1 | tr -d '\r' | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 status=${PIPESTATUS[0]}
 echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
+# On a loaded machine udev in the guest may not settle within virtme-ng's
+# wait: the script then runs on the serial console (its lines end in CR,
+# removed above) and the guest's exit status is lost (255). Its output is
+# whole, so a finished run (VM-DONE) is judged by its lines alone.
+if [ "$status" = 255 ] && grep -q 'starting script (console fallback)' "$results/console.log" &&
+	grep -q '^VM-DONE' "$results/console.log"; then
+	echo "==> VM: the script ran on the console (udev did not settle in time); judged by its output" >&2
+	status=0
+fi
 
 failed=$(grep -c '^FAIL: ' "$results/console.log")
 problem=""
