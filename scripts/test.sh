@@ -96,6 +96,8 @@ timing "cargo test" "$t0"
 # traffic, and the client's restore path; "all" for every case), beside a
 # run of every case on the lean kernel; then the harness self-test (debug
 # kernel) beside the packaging tests (which boot the debug kernel too).
+# Never more than two guests at once: beside a third (or a kernel build),
+# a debug guest's udev misses virtme-ng's 5-minute wait (tests/vm/run.sh).
 DEBUG_CASES=${MCAST_TEST_DEBUG_CASES:-01_modules 03_client}
 [ "$DEBUG_CASES" = all ] && DEBUG_CASES=""
 

@@ -23,7 +23,7 @@ start=$SECONDS
 timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
 	--verbose --rwdir "$results" --append "kasan_multi_shot log_buf_len=4M" \
 	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 status=${PIPESTATUS[0]}
 echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
 # On a loaded machine udev in the guest may not settle within virtme-ng's
