@@ -159,7 +159,7 @@ NAMESPACES=""
 # Every one of them runs the stateful firewall. Each namespace is set up by
 # one `ip -batch` (process starts are what costs time under TCG).
 make_network() {
-	local n=$1 k ns rtr="link set lo up"
+	local n=$1 k
 	NAMESPACES=""
 	new_ns "$NS_SND"; new_ns "$NS_RTR" router
 	in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
@@ -168,12 +168,10 @@ make_network() {
 		new_ns "$(member_ns "$k")"
 		ip link add eth0 netns "$(member_ns "$k")" type veth peer name "r$k" netns "$NS_RTR"
 	done
-	for k in $(seq 0 "$n"); do
-		rtr="$rtr
-addr add 10.0.$((k + 1)).1/24 dev r$k
-link set r$k up"
-	done
-	echo "$rtr" | ip -n "$NS_RTR" -batch -
+	{
+		echo "link set lo up"
+		for k in $(seq 0 "$n"); do printf 'addr add 10.0.%d.1/24 dev r%d\nlink set r%d up\n' $((k + 1)) "$k" "$k"; done
+	} | ip -n "$NS_RTR" -batch -
 	host_addr "$NS_SND" "$SENDER_IP" 10.0.1.1
 	for k in $(seq "$n"); do host_addr "$(member_ns "$k")" "$(member_ip "$k")" "10.0.$((k + 1)).1"; done
 	trap cleanup_network EXIT
