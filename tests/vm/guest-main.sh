@@ -6,6 +6,7 @@
 #
 # A case passes only if it exits 0 and prints its completion marker
 # (case_done in lib.sh); any kernel report logged while it ran is its FAIL.
+echo "VM-STARTED"   # the host's boot watchdog (run.sh) waits for this line
 VMDIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$VMDIR/../.." && pwd)
 export VMDIR REPO MODDIR=${1:?module dir} RESULTS=${2:?results dir} BINDIR=${3:-}

@@ -18,13 +18,49 @@ rm -rf "$results"; mkdir -p "$results"
 debug_kernel=0
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
+boot_limit=${MCAST_VM_BOOT_TIMEOUT:-600}
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
 start=$SECONDS
-timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
-	--verbose --rwdir "$results" --append "kasan_multi_shot log_buf_len=4M" \
-	--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
-	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$results/console.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
-status=${PIPESTATUS[0]}
+
+# boot_once: one guest run, its console in $results/console.log; sets
+# $status (vng's exit status) and $boot_hung (1: the guest never reached
+# the harness's first line, VM-STARTED, within $boot_limit s, and was killed).
+boot_once() {
+	local pidfile=$results/.vm-pid statusfile=$results/.vm-status t0=$SECONDS
+	rm -f "$pidfile" "$statusfile"; boot_hung=0
+	(
+		sh -c 'echo $$ > "$0"; exec timeout "$@"' "$pidfile" "$limit" \
+			vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --force-9p --cpus 2 --memory 2G \
+			--verbose --rwdir "$results" --append "kasan_multi_shot log_buf_len=4M" \
+			--exec "MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
+			</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$results/console.log" |
+			grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
+		echo "${PIPESTATUS[0]}" > "$statusfile"
+	) &
+	local runner=$!
+	while [ ! -s "$statusfile" ] && kill -0 "$runner" 2>/dev/null; do
+		sleep 2
+		if [ "$boot_hung" = 0 ] && ((SECONDS - t0 > boot_limit)) &&
+			! grep -q '^VM-STARTED' "$results/console.log" 2>/dev/null; then
+			boot_hung=1
+			kill -TERM "$(cat "$pidfile")" 2>/dev/null
+		fi
+	done
+	wait "$runner"
+	status=$(cat "$statusfile" 2>/dev/null || echo 255)
+}
+
+# A boot that hangs before the harness starts (no module loaded, no case
+# run) is retried once, with the hung boot's console shown and kept: seen
+# under CI with two debug guests on two cores, stuck in early boot printk.
+boot_once
+if [ "$boot_hung" = 1 ]; then
+	mv "$results/console.log" "$results/console-hung-boot.log"
+	echo "==> VM: the guest did not reach the harness within ${boot_limit}s; booting once more." \
+		"Its console ($results/console-hung-boot.log) ends:" >&2
+	tail -20 "$results/console-hung-boot.log" | sed 's/^/    | /' >&2
+	boot_once
+fi
 echo "==> VM: finished in $((SECONDS - start)) s (status $status)" >&2
 # On a loaded machine udev in the guest may not settle within virtme-ng's
 # wait: the script then runs on the serial console (its lines end in CR,
@@ -38,7 +74,9 @@ fi
 
 failed=$(grep -c '^FAIL: ' "$results/console.log")
 problem=""
-if [ "$status" = 124 ]; then
+if [ "$boot_hung" = 1 ]; then
+	problem="the guest did not boot: no harness within ${boot_limit}s, twice"
+elif [ "$status" = 124 ]; then
 	problem="the guest hung: no result within ${limit}s"
 elif ! grep -q '^VM-DONE' "$results/console.log"; then
 	problem="the guest died before finishing (status $status): panic or crash"

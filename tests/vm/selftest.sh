@@ -41,7 +41,7 @@ red() {
 
 cases="tests/vm/selftest/warn.sh tests/vm/selftest/leak.sh tests/vm/selftest/early_exit.sh"
 cases="$cases tests/vm/selftest/exit_after_pass.sh"
-run wrong "$cases" 600
+run wrong "$cases" 1200
 red "a run with failing cases"
 expect "a wrong expectation is a FAIL" '^FAIL: selftest: a deliberately wrong expectation'
 expect "a kernel WARNING during a case is a FAIL of that case, with the report" \
@@ -56,11 +56,11 @@ expect "a case that exits 0 before its marker is a FAIL" \
 expect "a case that exits 1 after only PASS lines is a FAIL" '^FAIL: exit_after_pass: exited with status 1'
 expect "the run's closing line counts the failures" '^[0-9]+ passed, [1-9][0-9]* failed, 0 skipped$'
 
-run panic none 300
+run panic none 900
 red "a guest panic"
 expect "the panic message is in the shown log" 'Kernel panic|sysrq'
 
-run hang none 120
+run hang none 300
 red "a hung guest"
 expect "the hang is named" '^FAIL: vm: the guest hung'
 
