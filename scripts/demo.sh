@@ -7,7 +7,7 @@
 #      kernel instead),
 #   3. builds both kernel modules against it,
 #   4. builds the CLIs multis_admin and multic_admin,
-#   5. boots the kernel in QEMU (virtme-ng) and runs tests/vm/demo-guest.sh:
+#   5. boots the kernel in QEMU (tests/vm/boot.sh) and runs tests/vm/demo-guest.sh:
 #      a sender, three members and a router; an iperf multicast stream first
 #      without the proxy, then with it (init scripts, real CLIs), and the
 #      proxy's own view (multis_admin -S/-L/-P, multic_admin -L/-P).
@@ -46,21 +46,18 @@ cargo build --release --locked -q -p multis_admin -p multic_admin || die "buildi
 bindir=$here/target/release
 echo "    $bindir/multis_admin, $bindir/multic_admin"
 
-accel=(--disable-kvm)
 mode="TCG emulation, about 2 minutes"
 if [ "${MCAST_DEMO_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
-	accel=()
+	export MCAST_VM_ACCEL=kvm
 	mode="KVM"
 fi
 step 5/5 "the demo in a VM ($mode; log in $results/console.log)"
 rm -rf "$results"; mkdir -p "$results"
 echo "    booting $(basename "$kdir") ..."
-# As tests/vm/run.sh: no stdin for QEMU, a hard time limit, the output piped
-# (not redirected) so it reaches the terminal line by line. Kernel console
-# lines (timestamps in brackets) are kept in the log only.
-timeout "$limit" vng --run "$kdir/arch/x86/boot/bzImage" "${accel[@]}" --force-9p --cpus 2 --memory 2G \
-	--rwdir "$results" \
-	--exec "bash $here/tests/vm/demo-guest.sh $here $bindir $results" \
+# tests/vm/boot.sh, as the tests: no stdin for QEMU, a hard time limit, the
+# output piped so it reaches the terminal line by line. Kernel console lines
+# (timestamps in brackets) are kept in the log only.
+"$here/tests/vm/boot.sh" "$kdir" "$results" "$limit" "bash $here/tests/vm/demo-guest.sh $here $bindir $results" \
 	</dev/null 2>&1 | tee "$results/console.log" | grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\] '
 status=${PIPESTATUS[0]}
 

@@ -22,7 +22,7 @@
 #    DKMS build of each packaged module source in a private DKMS tree.
 #    KDIR also reaches build-rpms.sh, so the RPMs then carry prebuilt
 #    modules, which is checked too.
-# 5. With PACKAGING_TEST_VM=1, KDIR and virtme-ng (vng): the init scripts
+# 5. With PACKAGING_TEST_VM=1 and KDIR: the init scripts
 #    run in a VM against the real modules and CLIs (tests/packaging/
 #    vm_service.sh): import, start/status/stop, double start, restart
 #    restoring the configuration, a bad .ko, a non-root start.
@@ -598,8 +598,8 @@ fi
 # ---------------------------------------------------------------------------
 if [[ -z ${PACKAGING_TEST_VM:-} ]]; then
 	skip "VM run of the init scripts: set PACKAGING_TEST_VM=1 (with KDIR) to run it (about a minute)"
-elif [[ -z ${KDIR:-} ]] || ! command -v vng >/dev/null; then
-	fail "VM run of the init scripts: needs KDIR and vng (virtme-ng)"
+elif [[ -z ${KDIR:-} ]] || ! command -v qemu-system-x86_64 >/dev/null; then
+	fail "VM run of the init scripts: needs KDIR and QEMU (qemu-system-x86_64)"
 elif ! cargo build --release -p multis_admin -p multic_admin >"$work/cargo-vm.log" 2>&1; then
 	fail "VM run of the init scripts: the CLIs do not build"
 else
@@ -616,13 +616,9 @@ else
 		sh dkms-make.sh build "$m" "$kver" "$KDIR" || exit 1; done) >"$work/vm-build.log" 2>&1; then
 		debug_kernel=0
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
-		# --verbose: the console too, where the script's lines go if udev in
-		# the guest does not settle in time (virtme-ng's console fallback,
-		# lines ending in CR); kernel lines start with "[", not PASS/FAIL.
-		vmout=$(timeout 1800 vng --run "$KDIR/arch/x86/boot/bzImage" --disable-kvm --force-9p \
-			--cpus 2 --memory 2G --verbose --append "kasan_multi_shot log_buf_len=4M" \
-			--exec "MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" \
-			</dev/null 2>&1 | tr -d '\r')
+		# The console carries kernel lines too; they start with "[", not PASS/FAIL.
+		vmout=$("$repo/tests/vm/boot.sh" "$KDIR" "$work/vm-results" 1800 \
+			"MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs inside a test VM (virtme-ng, the host's root shared read-only): the
+# Runs inside a test VM (tests/vm/boot.sh, the host's root shared read-only): the
 # init scripts against the real modules and the real CLIs.
 #
 #   bash tests/packaging/vm_service.sh MODULE_DIR [RPM_DIR]

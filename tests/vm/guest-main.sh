@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs inside the test VM (virtme-ng): runs every case under tests/vm/cases
+# Runs inside the test VM (tests/vm/boot.sh): runs every case under tests/vm/cases
 # (or those named in $MCAST_VM_CASES), then unloads both modules, has
 # kmemleak scan, and checks the kernel log. Prints PASS/FAIL/SKIP lines the
 # host counts, and VM-DONE last.

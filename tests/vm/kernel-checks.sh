@@ -46,6 +46,9 @@ while True:
     out.write(re.sub(r"\\x([0-9a-f]{2})", unescape, text) + "\n")
 ' "$KERNEL_LOG" &
 	KERNEL_LOG_PID=$!
+	# the copier opens the file once Python has started: seconds on the
+	# debug kernel under TCG, more beside another guest
+	for _ in $(seq 600); do [ -e "$KERNEL_LOG" ] && return 0; sleep 0.2; done
 }
 
 kernel_log_stop() { kill "$KERNEL_LOG_PID" 2>/dev/null; }

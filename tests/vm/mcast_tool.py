@@ -168,6 +168,11 @@ def genl_main(args):
             members = b"".join(ip4(f"10.200.{i // 250}.{i % 250 + 1}") for i in range(nmembers))
             for i in range(ngroups):
                 g.call(c["add"], nla(a["GROUP"], ip4(f"239.100.{i // 250}.{i % 250 + 1}")) + nla(a["MEMBERS"], members))
+        elif op == "churn":  # churn GROUP MEMBER N: N quits and joins of MEMBER, one process
+            body = nla(a["GROUP"], ip4(rest[0])) + nla(a["MEMBERS"], ip4(rest[1]))
+            for _ in range(int(rest[2])):
+                g.call(c["quit"], body)
+                g.call(c["join"], body)
         elif op == "raw":  # raw attributes for policy tests: raw CMD TYPE HEX [TYPE HEX...]
             g.call(int(rest[0]), b"".join(nla(int(t), bytes.fromhex(h)) for t, h in zip(rest[1::2], rest[2::2])))
     else:
