@@ -10,8 +10,8 @@ APT_PACKAGES=(
   libclang-dev xz-utils kmod dwarves
   # the KASAN test kernel is built with LLVM=1 (6.12: KASAN with Rust needs clang)
   clang lld llvm
-  # VM runner (virtme-ng needs udev on the host, see kernel-notes)
-  qemu-system-x86 udev busybox-static
+  # VM runner (tests/vm/boot.sh: QEMU; the guest runs the host's programs)
+  qemu-system-x86 busybox-static hostname
   # guest userspace used by the tests and the demo
   iproute2 nftables iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps ethtool
   util-linux dkms shellcheck
@@ -46,8 +46,4 @@ if ! bindgen --version 2>/dev/null | grep -q '0.72.1'; then
   cargo +"$TOOLCHAIN" install --locked --quiet bindgen-cli@0.72.1
 fi
 
-if ! command -v vng >/dev/null; then
-  say "pip: installing virtme-ng"
-  pip install --quiet --disable-pip-version-check virtme-ng==1.42 || pip install --quiet virtme-ng
-fi
 say "dependencies ready"

@@ -94,8 +94,7 @@ timing "cargo test" "$t0"
 # guest keeps about one core busy, and the machine has two), split by their
 # measured guest time; a case not named below joins the second guest. Then
 # the harness self-test beside the packaging tests (both boot the debug
-# kernel too). Never more than two guests at once: beside a third (or a
-# kernel build) a debug guest's udev misses virtme-ng's 5-minute wait.
+# kernel too). Never more than two guests at once: each keeps a core busy.
 VM_CASES_FIRST="02_server 04_cli"
 all_cases=$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')
 VM_CASES_SECOND=$(for c in $all_cases; do [[ " $VM_CASES_FIRST " == *" $c "* ]] || echo "$c"; done | xargs)
