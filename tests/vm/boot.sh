@@ -25,7 +25,7 @@ rm -f "$results/.guest-status" "$results/.qemu-pid"
 append="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=7 ro"
 append="$append rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,access=any,cache=loose"
 append="$append kasan_multi_shot log_buf_len=4M init=$here/guest-init.sh"
-append="$append mcast_results=$results mcast_cwd=$PWD"
+append="$append mcast_results=$results mcast_cwd=$PWD ${MCAST_VM_APPEND:-}"
 
 timeout "$limit" qemu-system-x86_64 -name mcast-test -machine "q35,accel=${MCAST_VM_ACCEL:-tcg}" -cpu max -smp 2 -m 2G \
 	-nodefaults -no-user-config -display none -vga none -net none -no-reboot -pidfile "$results/.qemu-pid" \
