@@ -6,7 +6,16 @@
 
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::index;
+use kernel::alloc::{AllocError, KVVec};
 use kernel::prelude::*;
+
+/// The allocation flags of everything a configuration request builds:
+/// charged to the memory cgroup of the task that asked (an unprivileged
+/// user may configure the namespaces of its own user namespace), and no
+/// allocation-failure warning (a full cgroup is the caller's ENOMEM).
+pub fn config_gfp() -> kernel::alloc::Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+}
 
 /// An entry of a table.
 pub trait Entry: Sized {
@@ -17,32 +26,35 @@ pub trait Entry: Sized {
 }
 
 /// A table version: entries in insertion order plus an O(1) hash index.
+/// Both arrays grow with the limits (up to 65536 entries), so they come
+/// from kvmalloc, not one large kmalloc.
 pub struct Table<T> {
-    entries: KVec<T>,
-    slots: KVec<u32>,
+    entries: KVVec<T>,
+    slots: KVVec<u32>,
     seed: u64,
 }
 
-fn oom<E>(_: E) -> ConfigError {
-    ConfigError::OutOfMemory
+impl From<AllocError> for ConfigError {
+    fn from(_: AllocError) -> Self {
+        ConfigError::OutOfMemory
+    }
 }
 
 impl<T: Entry> Table<T> {
-    fn build(entries: KVec<T>, seed: u64) -> Result<KBox<Self>, ConfigError> {
-        let mut slots =
-            KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
+    fn build(entries: KVVec<T>, seed: u64) -> Result<KBox<Self>, ConfigError> {
+        let mut slots = KVVec::from_elem(0u32, index::slot_count(entries.len()), config_gfp())?;
         for (pos, e) in entries.iter().enumerate() {
-            index::insert(&mut slots, seed, e.key(), pos, |p| entries[p].key()).map_err(oom)?;
+            index::insert(&mut slots, seed, e.key(), pos, |p| entries[p].key())
+                .map_err(|_| ConfigError::OutOfMemory)?;
         }
-        KBox::new(
+        Ok(KBox::new(
             Table {
                 entries,
                 slots,
                 seed,
             },
-            GFP_KERNEL,
-        )
-        .map_err(oom)
+            config_gfp(),
+        )?)
     }
 
     /// A table of `items`, keeping the first of any entries with equal keys.
@@ -50,35 +62,33 @@ impl<T: Entry> Table<T> {
         items: impl Iterator<Item = T>,
         seed: u64,
     ) -> Result<KBox<Self>, ConfigError> {
-        let mut entries = KVec::new();
+        let mut entries = KVVec::new();
         for item in items {
-            entries.push(item, GFP_KERNEL).map_err(oom)?;
+            entries.push(item, config_gfp())?;
         }
-        let mut slots =
-            KVec::from_elem(0u32, index::slot_count(entries.len()), GFP_KERNEL).map_err(oom)?;
-        let mut kept: KVec<T> = KVec::with_capacity(entries.len(), GFP_KERNEL).map_err(oom)?;
+        let mut slots = KVVec::from_elem(0u32, index::slot_count(entries.len()), config_gfp())?;
+        let mut kept: KVVec<T> = KVVec::with_capacity(entries.len(), config_gfp())?;
         for e in entries.into_iter() {
             match index::insert(&mut slots, seed, e.key(), kept.len(), |p| kept[p].key()) {
-                Ok(()) => kept.push(e, GFP_KERNEL).map_err(oom)?,
+                Ok(()) => kept.push(e, config_gfp())?,
                 Err(index::IndexError::Duplicate) => {}
                 Err(index::IndexError::NoRoom) => return Err(ConfigError::OutOfMemory),
             }
         }
-        KBox::new(
+        Ok(KBox::new(
             Table {
                 entries: kept,
                 slots,
                 seed,
             },
-            GFP_KERNEL,
-        )
-        .map_err(oom)
+            config_gfp(),
+        )?)
     }
 
     /// An empty table hashing with `seed` (random, so crafted keys cannot
     /// pile up in one probe run).
     pub fn empty(seed: u64) -> Result<KBox<Self>, ConfigError> {
-        Table::build(KVec::new(), seed)
+        Table::build(KVVec::new(), seed)
     }
 
     /// The entry with `key`.
@@ -104,7 +114,7 @@ impl<T: Entry> Table<T> {
         if !replaces && self.entries.len() >= limit {
             return Err(too_many);
         }
-        let mut next = KVec::with_capacity(self.entries.len() + 1, GFP_KERNEL).map_err(oom)?;
+        let mut next = KVVec::with_capacity(self.entries.len() + 1, config_gfp())?;
         let mut entry = Some(entry);
         for e in self.entries.iter() {
             let item = match &entry {
@@ -113,10 +123,10 @@ impl<T: Entry> Table<T> {
                 }
                 _ => e.share()?,
             };
-            next.push(item, GFP_KERNEL).map_err(oom)?;
+            next.push(item, config_gfp())?;
         }
         if let Some(new) = entry {
-            next.push(new, GFP_KERNEL).map_err(oom)?;
+            next.push(new, config_gfp())?;
         }
         Table::build(next, self.seed)
     }
@@ -124,15 +134,15 @@ impl<T: Entry> Table<T> {
     /// A copy without the entry with `key`; `missing` if there is none.
     pub fn without(&self, key: u64, missing: ConfigError) -> Result<KBox<Self>, ConfigError> {
         self.find(key).ok_or(missing)?;
-        let mut next = KVec::with_capacity(self.entries.len(), GFP_KERNEL).map_err(oom)?;
+        let mut next = KVVec::with_capacity(self.entries.len(), config_gfp())?;
         for e in self.entries.iter().filter(|e| e.key() != key) {
-            next.push(e.share()?, GFP_KERNEL).map_err(oom)?;
+            next.push(e.share()?, config_gfp())?;
         }
         Table::build(next, self.seed)
     }
 
     /// An empty table with the same seed.
     pub fn cleared(&self) -> Result<KBox<Self>, ConfigError> {
-        Table::build(KVec::new(), self.seed)
+        Table::build(KVVec::new(), self.seed)
     }
 }

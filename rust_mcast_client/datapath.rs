@@ -18,14 +18,26 @@ impl PacketHook for ClientNet {
         if !info.is_carried_protocol() {
             return Verdict::Accept;
         }
+        // With br_netfilter on (bridge-nf-call-iptables=1), frames crossing
+        // a bridge of this host run through IPv4 PRE_ROUTING too. They are
+        // for other hosts: never gather or restore them. A copy addressed
+        // to this host comes by again when the bridge passes it up to the
+        // IP stack (no longer in the bridge's PRE_ROUTING), and is restored
+        // then.
+        if packet.bridged() {
+            return Verdict::Accept;
+        }
         // Only the first fragment carries the port: gather a marked
         // datagram from a configured sender first, then decide on the whole.
+        // In the queue conntrack would use for it (routed traffic, its
+        // conntrack zone), as nf_defrag_ipv4 does.
         if info.tos == TOS_MARK && info.is_fragment() {
             if !self.tables.read(|t| t.has_sender(info.saddr)) {
                 return Verdict::Accept;
             }
             self.counters.add(counter::FRAGMENTS, 1);
-            packet = match packet.defragment(net) {
+            let zone = packet.conntrack_zone();
+            packet = match packet.defragment(net, zone) {
                 Defrag::Whole(whole) => whole,
                 Defrag::Taken => return Verdict::Stolen,
             };
