@@ -71,6 +71,8 @@ extern "C" {
     pub fn rmc_genl_dump_attr(cb: *mut NetlinkCallback, i: c_uint) -> *const NlAttr;
     pub fn rmc_dump_net(cb: *mut NetlinkCallback) -> *mut Net;
     pub fn rmc_dump_cursor(cb: *mut NetlinkCallback) -> *mut c_long;
+    pub fn rmc_dump_set_generation(cb: *mut NetlinkCallback, generation: c_uint);
+    pub fn rmc_genl_dump_check_consistent(cb: *mut NetlinkCallback, hdr: *mut c_void);
     pub fn rmc_genl_info_cmd(info: *const GenlInfo) -> u8;
     pub fn rmc_dump_cmd(cb: *mut NetlinkCallback) -> u8;
     pub fn rmc_nla_data(a: *const NlAttr) -> *const c_void;

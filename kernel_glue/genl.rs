@@ -228,6 +228,16 @@ impl<'a> Dump<'a> {
         unsafe { &mut *(ffi::rmc_dump_cursor(self.cb.as_ptr()) as *mut [c_long; 6]) }
     }
 
+    /// The generation of the table this round reads. A message of a round
+    /// whose generation differs from the previous round's is flagged
+    /// `NLM_F_DUMP_INTR`, and the reader restarts the dump.
+    pub fn set_generation(&mut self, generation: u32) {
+        // SAFETY: cb is the dump's callback, ours during the call; this sets
+        // cb->seq as nl_dump_check_consistent (include/net/netlink.h, 6.12)
+        // expects: once per round, before the round's messages.
+        unsafe { ffi::rmc_dump_set_generation(self.cb.as_ptr(), generation) }
+    }
+
     /// Adds one message of `cmd`, filled by `fill`. False (and nothing
     /// added) when the round's buffer is full: continue in the next round.
     pub fn add(
@@ -243,6 +253,10 @@ impl<'a> Dump<'a> {
         if hdr.is_null() {
             return false;
         }
+        // SAFETY: `hdr` was just put in this dump's skb by genlmsg_put;
+        // genl_dump_check_consistent flags its nlmsghdr if the generation
+        // changed since the previous message (include/net/genetlink.h, 6.12).
+        unsafe { ffi::rmc_genl_dump_check_consistent(self.cb.as_ptr(), hdr) };
         let mut msg = Message { skb: self.skb, hdr };
         let ok = fill(&mut msg).is_ok();
         // SAFETY: `hdr` starts the message we just filled in this skb.

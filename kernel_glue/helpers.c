@@ -137,6 +137,9 @@ const struct nlattr *rmc_genl_info_attr(const struct genl_info *info, unsigned i
 const struct nlattr *rmc_genl_dump_attr(struct netlink_callback *cb, unsigned int i) { return genl_info_dump(cb)->attrs ? genl_info_dump(cb)->attrs[i] : NULL; }
 struct net *rmc_dump_net(struct netlink_callback *cb) { return sock_net(cb->skb->sk); }
 long *rmc_dump_cursor(struct netlink_callback *cb) { return cb->args; }
+/* The generation of what a dump round reads (cb->seq; 0 = none). */
+void rmc_dump_set_generation(struct netlink_callback *cb, unsigned int generation) { cb->seq = generation; }
+void rmc_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr) { genl_dump_check_consistent(cb, hdr); }
 const void *rmc_nla_data(const struct nlattr *a) { return nla_data(a); }
 int rmc_nla_len(const struct nlattr *a) { return nla_len(a); }
 void rmc_genl_set_err_msg(struct genl_info *info, const char *msg) { NL_SET_ERR_MSG_FMT(info->extack, "%s", msg); }

@@ -67,6 +67,8 @@ const struct nlattr *rmc_genl_info_attr(const struct genl_info *info, unsigned i
 const struct nlattr *rmc_genl_dump_attr(struct netlink_callback *cb, unsigned int i);
 struct net *rmc_dump_net(struct netlink_callback *cb);
 long *rmc_dump_cursor(struct netlink_callback *cb);
+void rmc_dump_set_generation(struct netlink_callback *cb, unsigned int generation);
+void rmc_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr);
 const void *rmc_nla_data(const struct nlattr *a);
 int rmc_nla_len(const struct nlattr *a);
 void rmc_genl_set_err_msg(struct genl_info *info, const char *msg);

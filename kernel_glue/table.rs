@@ -32,6 +32,16 @@ pub struct Table<T> {
     entries: KVVec<T>,
     slots: KVVec<u32>,
     seed: u64,
+    generation: u32,
+}
+
+/// The generation after `g`: never 0, which netlink's dump consistency
+/// check reads as "no generation" (`nl_dump_check_consistent`).
+fn next_generation(g: u32) -> u32 {
+    match g.wrapping_add(1) {
+        0 => 1,
+        n => n,
+    }
 }
 
 impl From<AllocError> for ConfigError {
@@ -41,7 +51,7 @@ impl From<AllocError> for ConfigError {
 }
 
 impl<T: Entry> Table<T> {
-    fn build(entries: KVVec<T>, seed: u64) -> Result<KBox<Self>, ConfigError> {
+    fn build(entries: KVVec<T>, seed: u64, generation: u32) -> Result<KBox<Self>, ConfigError> {
         let mut slots = KVVec::from_elem(0u32, index::slot_count(entries.len()), config_gfp())?;
         for (pos, e) in entries.iter().enumerate() {
             index::insert(&mut slots, seed, e.key(), pos, |p| entries[p].key())
@@ -52,6 +62,7 @@ impl<T: Entry> Table<T> {
                 entries,
                 slots,
                 seed,
+                generation,
             },
             config_gfp(),
         )?)
@@ -80,6 +91,7 @@ impl<T: Entry> Table<T> {
                 entries: kept,
                 slots,
                 seed,
+                generation: 1,
             },
             config_gfp(),
         )?)
@@ -88,13 +100,19 @@ impl<T: Entry> Table<T> {
     /// An empty table hashing with `seed` (random, so crafted keys cannot
     /// pile up in one probe run).
     pub fn empty(seed: u64) -> Result<KBox<Self>, ConfigError> {
-        Table::build(KVVec::new(), seed)
+        Table::build(KVVec::new(), seed, 1)
     }
 
     /// The entry with `key`.
     pub fn find(&self, key: u64) -> Option<&T> {
         index::find(&self.slots, self.seed, key, |p| self.entries[p].key())
             .map(|p| &self.entries[p])
+    }
+
+    /// The table's version number: each change makes a table with the next
+    /// one. A dump reports it so netlink can flag a dump that spans a change.
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// Every entry, in insertion order.
@@ -128,7 +146,7 @@ impl<T: Entry> Table<T> {
         if let Some(new) = entry {
             next.push(new, config_gfp())?;
         }
-        Table::build(next, self.seed)
+        Table::build(next, self.seed, next_generation(self.generation))
     }
 
     /// A copy without the entry with `key`; `missing` if there is none.
@@ -138,11 +156,11 @@ impl<T: Entry> Table<T> {
         for e in self.entries.iter().filter(|e| e.key() != key) {
             next.push(e.share()?, config_gfp())?;
         }
-        Table::build(next, self.seed)
+        Table::build(next, self.seed, next_generation(self.generation))
     }
 
     /// An empty table with the same seed.
     pub fn cleared(&self) -> Result<KBox<Self>, ConfigError> {
-        Table::build(KVVec::new(), self.seed)
+        Table::build(KVVec::new(), self.seed, next_generation(self.generation))
     }
 }

@@ -141,6 +141,7 @@ impl Control for ClientNet {
             return Err(OpError::Kernel(eopnotsupp()));
         }
         self.tables.read(|t| {
+            dump.set_generation(t.mappings.generation());
             let entries = t.mappings.entries();
             let mut next = dump.cursor()[0] as usize;
             while let Some(m) = entries.get(next) {

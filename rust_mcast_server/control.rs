@@ -162,6 +162,7 @@ impl Control for ServerNet {
     fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {
         match command {
             cmd::GET_GROUPS => self.table.read(|t| {
+                dump.set_generation(t.generation());
                 let groups = t.entries();
                 let mut next = dump.cursor()[0] as usize;
                 while let Some(g) = groups.get(next) {
@@ -178,6 +179,7 @@ impl Control for ServerNet {
             cmd::GET_MEMBERS => {
                 let group = rules::address_attribute(dump.attr(attr::GROUP), "GROUP")?;
                 self.table.read(|t| {
+                    dump.set_generation(t.generation());
                     let g = t
                         .find(group_key(group))
                         .ok_or(ConfigError::NoSuchGroup(group))?;

@@ -18,7 +18,7 @@ import time
 NETLINK_GENERIC, GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 16, 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 CTRL_FAMILY_NAME = "nlctrl"
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS = 1, 4, 0x300, 0x200
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS, NLM_F_DUMP_INTR = 1, 4, 0x300, 0x200, 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
 
@@ -267,6 +267,50 @@ def nlctrl_latency_main(args):
     lat.sort()
     print(json.dumps(dict(n=len(lat), p50_ms=round(lat[len(lat) // 2], 2),
                           p90_ms=round(lat[len(lat) * 9 // 10], 2), max_ms=round(lat[-1], 2))))
+
+
+def dump_intr_main(args):
+    """Dumps the server's groups and, once the first part has arrived,
+    deletes group --delete over another socket; prints JSON: the parts
+    received, the groups listed and whether any message carried
+    NLM_F_DUMP_INTR (the dump spans a change)."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g, other = Genl(SERVER["family"]), Genl(SERVER["family"])
+    body = struct.pack("=BBH", c["groups"], P.MCAST_GENL_VERSION, 0)
+    g.sock.send(struct.pack("=IHHII", 16 + len(body), g.family_id, NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+    groups, intr, parts, done = 0, False, 0, False
+    while not done:
+        data = g.sock.recv(1 << 16)
+        parts += 1
+        off = 0
+        while off + 16 <= len(data):
+            n, ty, fl, _, _ = struct.unpack_from("=IHHII", data, off)
+            intr |= bool(fl & NLM_F_DUMP_INTR)
+            if ty == NLMSG_ERROR:
+                raise GenlError(-struct.unpack_from("=i", data, off + 16)[0], "dump failed")
+            done |= ty == NLMSG_DONE
+            groups += ty not in (NLMSG_DONE, NLMSG_ERROR)
+            off += (n + 3) & ~3
+        if parts == 1:
+            other.call(c["delete"], nla(a["GROUP"], ip4(args.delete)))
+    print(json.dumps(dict(parts=parts, groups=groups, intr=intr)))
+
+
+def rotate_main(args):
+    """Deletes and re-adds the server's first group (239.100.x.y in the
+    order `genl server bulk` added them) over and over, until --stop exists:
+    every listing meanwhile must still show each group once."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g = Genl(SERVER["family"])
+    ready_file(args.ready)
+    i = 0
+    while not os.path.exists(args.stop):
+        group = nla(a["GROUP"], group_ip(i % args.groups))
+        g.call(c["delete"], group)
+        g.call(c["add"], group)
+        i += 1
+        time.sleep(args.interval)
+    print(json.dumps(dict(rotations=i)))
 
 
 def cgroup_memory_current():
@@ -587,6 +631,13 @@ def main():
     nl = sub.add_parser("nlctrl-latency")
     nl.add_argument("--family", default="rmcast_client")
     nl.add_argument("--count", type=int, default=100)
+    di = sub.add_parser("dump-intr")
+    di.add_argument("--delete", required=True)
+    ro = sub.add_parser("rotate")
+    ro.add_argument("--groups", type=int, required=True)
+    ro.add_argument("--stop", required=True)
+    ro.add_argument("--ready")
+    ro.add_argument("--interval", type=float, default=0.05, help="seconds between rotations")
     f = sub.add_parser("fill")
     f.add_argument("--members", type=int, default=1024)
     f.add_argument("--max-ns", type=int, default=4)
@@ -603,7 +654,8 @@ def main():
     try:
         {"genl": genl_main, "send": send_main, "recv": recv_main, "capture": capture_main,
          "rawsend": rawsend_main, "vrrp-recv": vrrp_recv_main, "bench-changes": bench_changes_main,
-         "churn": churn_main, "nlctrl-latency": nlctrl_latency_main, "fill": fill_main}[args.what](args)
+         "churn": churn_main, "nlctrl-latency": nlctrl_latency_main, "fill": fill_main,
+         "dump-intr": dump_intr_main, "rotate": rotate_main}[args.what](args)
     except GenlError as e:
         print(f"genl error {e.errno}: {e.msg}", file=sys.stderr)
         sys.exit(min(e.errno, 125))
