@@ -39,12 +39,16 @@ extern "C" {
     pub fn rmc_skb_len_from_network(skb: *const SkBuff) -> c_uint;
     pub fn rmc_skb_set_untracked(skb: *mut SkBuff);
     pub fn rmc_skb_bridged_prerouting(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_for_this_host(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_has_nf_bridge(skb: *const SkBuff) -> bool;
     pub fn rmc_skb_ct_zone_id(skb: *const SkBuff) -> u16;
 
     pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff) -> c_int;
     pub fn rmc_skb_route_is_local(skb: *mut SkBuff) -> bool;
     pub fn rmc_ip_local_out(net: *mut Net, skb: *mut SkBuff) -> c_int;
-    pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, zone: u16) -> c_int;
+    pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, user: u32, zone: u16) -> c_int;
+    pub fn rmc_defrag_user_routed() -> u32;
+    pub fn rmc_defrag_user_bridged() -> u32;
 
     pub fn rmc_hook_state_net(state: *const NfHookState) -> *mut Net;
     pub fn rmc_net_slot_read(net: *const Net, id: c_uint) -> *mut c_void;

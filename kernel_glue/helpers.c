@@ -68,6 +68,10 @@ void rmc_skb_set_untracked(struct sk_buff *skb)
 }
 /* A frame br_netfilter runs through the IPv4 hooks on its way across a bridge. */
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb) { return nf_bridge_in_prerouting(skb); }
+/* A frame that went through a bridge's PRE_ROUTING with br_netfilter (still there, or passed up since). */
+bool rmc_skb_has_nf_bridge(const struct sk_buff *skb) { return nf_bridge_info_get(skb) != NULL; }
+/* Addressed to this host's link-layer address (on a bridge port: the bridge's, br_handle_frame). */
+bool rmc_skb_for_this_host(const struct sk_buff *skb) { return skb->pkt_type == PACKET_HOST; }
 /* The conntrack zone of the skb's entry or template, as nf_defrag_ipv4 reads it. */
 u16 rmc_skb_ct_zone_id(const struct sk_buff *skb)
 {
@@ -86,21 +90,23 @@ int rmc_route_me_harder(struct net *net, struct sk_buff *skb) { return ip_route_
 bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
 /*
- * As nf_defrag_ipv4 gathers fragments, with the defrag user conntrack uses
- * for routed traffic in conntrack zone `zone`: 0 = skb is now the whole
- * datagram.
+ * As nf_defrag_ipv4 gathers fragments, in the queue conntrack uses for
+ * `user` (IP_DEFRAG_CONNTRACK_IN or _BRIDGE_IN, below) in conntrack zone
+ * `zone`: 0 = skb is now the whole datagram.
  */
-int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u16 zone)
+int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone)
 {
 	int err;
 
 	local_bh_disable();
-	err = ip_defrag(net, skb, IP_DEFRAG_CONNTRACK_IN + zone);
+	err = ip_defrag(net, skb, user + zone);
 	local_bh_enable();
 	if (!err)
 		skb->ignore_df = 1;
 	return err;
 }
+u32 rmc_defrag_user_routed(void) { return IP_DEFRAG_CONNTRACK_IN; }
+u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
 
 /* ---- netfilter and namespaces ---- */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }

@@ -31,13 +31,17 @@ struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb);
 void rmc_kfree_skb(struct sk_buff *skb);
 void rmc_skb_set_untracked(struct sk_buff *skb);
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb);
+bool rmc_skb_for_this_host(const struct sk_buff *skb);
+bool rmc_skb_has_nf_bridge(const struct sk_buff *skb);
 u16 rmc_skb_ct_zone_id(const struct sk_buff *skb);
 
 /* IPv4 output and input */
 int rmc_route_me_harder(struct net *net, struct sk_buff *skb);
 bool rmc_skb_route_is_local(struct sk_buff *skb);
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb);
-int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u16 zone);
+int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone);
+u32 rmc_defrag_user_routed(void);
+u32 rmc_defrag_user_bridged(void);
 
 /* netfilter and namespaces */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state);

@@ -60,6 +60,22 @@ impl<'a> Packet<'a> {
         unsafe { ffi::rmc_skb_bridged_prerouting(self.as_ptr()) }
     }
 
+    /// Whether br_netfilter ran this frame through a bridge's PRE_ROUTING:
+    /// now ([`Packet::bridged`]) or before the bridge passed it up to this
+    /// host's IP stack.
+    pub fn crossed_bridge_netfilter(&self) -> bool {
+        // SAFETY: valid skb per the invariant; reads its nf_bridge extension
+        // (include/linux/netfilter_bridge.h, 6.12).
+        unsafe { ffi::rmc_skb_has_nf_bridge(self.as_ptr()) }
+    }
+
+    /// Whether the frame is addressed to this host's link-layer address
+    /// (`PACKET_HOST`; on a bridge port, the bridge's own address).
+    pub fn for_this_host(&self) -> bool {
+        // SAFETY: valid skb per the invariant; a plain field read.
+        unsafe { ffi::rmc_skb_for_this_host(self.as_ptr()) }
+    }
+
     /// The conntrack zone of the packet's conntrack entry or template
     /// (default zone if none), as nf_defrag_ipv4 reads it.
     pub fn conntrack_zone(&self) -> u16 {
@@ -115,15 +131,26 @@ impl<'a> Packet<'a> {
     }
 
     /// Gathers the fragments of this datagram (`ip_defrag`) in the queue
-    /// conntrack uses for routed traffic of conntrack zone `zone`
-    /// (`IP_DEFRAG_CONNTRACK_IN + zone`, as nf_defrag_ipv4 does). `Whole`
-    /// when this packet now holds the reassembled datagram; `Taken` when
-    /// the kernel kept the fragment (the hook must return NF_STOLEN).
-    pub fn defragment(self, net: Net<'_>, zone: u16) -> Defrag<'a> {
+    /// conntrack uses for it, as nf_defrag_ipv4 picks it: its conntrack
+    /// zone's, among bridged frames (`IP_DEFRAG_CONNTRACK_BRIDGE_IN`) when
+    /// br_netfilter runs it through PRE_ROUTING on a bridge, else among
+    /// routed ones (`IP_DEFRAG_CONNTRACK_IN`). `Whole` when this packet now
+    /// holds the reassembled datagram; `Taken` when the kernel kept the
+    /// fragment (the hook must return NF_STOLEN).
+    pub fn defragment(self, net: Net<'_>) -> Defrag<'a> {
+        let zone = self.conntrack_zone();
+        // SAFETY: the helpers return two enum ip_defrag_users constants.
+        let user = unsafe {
+            if self.bridged() {
+                ffi::rmc_defrag_user_bridged()
+            } else {
+                ffi::rmc_defrag_user_routed()
+            }
+        };
         // SAFETY: valid skb per the invariant, which the hook owns; on a
         // non-zero return ip_defrag (net/ipv4/ip_fragment.c, 6.12) has
         // queued or freed it and we give up the borrow by consuming `self`.
-        match unsafe { ffi::rmc_ip_defrag(net.as_ptr(), self.as_ptr(), zone) } {
+        match unsafe { ffi::rmc_ip_defrag(net.as_ptr(), self.as_ptr(), user, zone) } {
             0 => Defrag::Whole(self),
             _ => Defrag::Taken,
         }

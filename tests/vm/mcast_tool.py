@@ -364,7 +364,8 @@ def payload_for(seq, size):
 def send_main(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, args.ttl)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, args.ttl)
+    if args.ttl > 0:  # IP_TTL 0 is invalid; a multicast TTL of 0 is host scope
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, args.ttl)
     if args.no_check:
         s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
     if args.bind:
