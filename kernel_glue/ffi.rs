@@ -2,6 +2,7 @@
 //! Declarations of the C side: `helpers.c` (shared one-liners) and the
 //! module's own tables file (`rmc_module_*`: its hook, family and pernet
 //! registrations, and its load-time parameters). Only the glue uses these.
+//! `helpers.h` holds the C prototypes of the same functions.
 
 use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
 
@@ -35,21 +36,28 @@ extern "C" {
     pub fn rmc_skb_set_checksum_none(skb: *mut SkBuff);
     pub fn rmc_pskb_copy_atomic(skb: *mut SkBuff) -> *mut SkBuff;
     pub fn rmc_kfree_skb(skb: *mut SkBuff);
-    pub fn rmc_nf_reset_ct(skb: *mut SkBuff);
+    pub fn rmc_skb_len_from_network(skb: *const SkBuff) -> c_uint;
+    pub fn rmc_skb_set_untracked(skb: *mut SkBuff);
+    pub fn rmc_skb_bridged_prerouting(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_for_this_host(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_has_nf_bridge(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_ct_zone_id(skb: *const SkBuff) -> u16;
 
     pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff) -> c_int;
     pub fn rmc_skb_route_is_local(skb: *mut SkBuff) -> bool;
     pub fn rmc_ip_local_out(net: *mut Net, skb: *mut SkBuff) -> c_int;
-    pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, user: u32, zone: u16) -> c_int;
+    pub fn rmc_defrag_user_routed() -> u32;
+    pub fn rmc_defrag_user_bridged() -> u32;
 
     pub fn rmc_hook_state_net(state: *const NfHookState) -> *mut Net;
-    pub fn rmc_net_generic_slot(net: *const Net, id: c_uint) -> *mut *mut c_void;
+    pub fn rmc_net_slot_read(net: *const Net, id: c_uint) -> *mut c_void;
+    pub fn rmc_net_slot_write(net: *const Net, id: c_uint, state: *mut c_void);
     pub fn rmc_nf_register_net_hook(net: *mut Net, ops: *const NfHookOps) -> c_int;
     pub fn rmc_nf_unregister_net_hook(net: *mut Net, ops: *const NfHookOps);
 
     pub fn rmc_rcu_read_lock();
     pub fn rmc_rcu_read_unlock();
-    pub fn rmc_synchronize_rcu();
     pub fn rmc_local_bh_disable();
     pub fn rmc_local_bh_enable();
     pub fn rmc_percpu_alloc_u64(count: c_uint) -> *mut u64;
@@ -67,6 +75,8 @@ extern "C" {
     pub fn rmc_genl_dump_attr(cb: *mut NetlinkCallback, i: c_uint) -> *const NlAttr;
     pub fn rmc_dump_net(cb: *mut NetlinkCallback) -> *mut Net;
     pub fn rmc_dump_cursor(cb: *mut NetlinkCallback) -> *mut c_long;
+    pub fn rmc_dump_set_generation(cb: *mut NetlinkCallback, generation: c_uint);
+    pub fn rmc_genl_dump_check_consistent(cb: *mut NetlinkCallback, hdr: *mut c_void);
     pub fn rmc_genl_info_cmd(info: *const GenlInfo) -> u8;
     pub fn rmc_dump_cmd(cb: *mut NetlinkCallback) -> u8;
     pub fn rmc_nla_data(a: *const NlAttr) -> *const c_void;

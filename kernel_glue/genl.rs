@@ -8,14 +8,33 @@ use super::netns::Net;
 use crate::mcast_shared::error::{ConfigError, TextBuf};
 use core::ffi::{c_int, c_long};
 use core::ptr::NonNull;
+use kernel::error::code::{EINVAL, ENOENT, ENOMEM};
+use kernel::error::Error;
+
+/// EMSGSIZE (an attribute did not fit the message): from the kernel's
+/// errno.h through bindings, as `kernel::error::code` (6.12) lacks it.
+fn emsgsize() -> Error {
+    Error::from_errno(-(kernel::bindings::EMSGSIZE as c_int))
+}
+
+/// EOPNOTSUPP (a command the family does not know), likewise.
+pub fn eopnotsupp() -> Error {
+    Error::from_errno(-(kernel::bindings::EOPNOTSUPP as c_int))
+}
 
 /// Errors of a netlink operation: a configuration error the operator sees,
-/// or a bare errno (message too large, out of memory).
+/// or a bare kernel error (message too large, unknown command).
 pub enum OpError {
     /// Refused with an explanation.
     Config(ConfigError),
-    /// A plain errno (positive).
-    Errno(i32),
+    /// A kernel error code (`kernel::error::code`).
+    Kernel(Error),
+}
+
+impl From<Error> for OpError {
+    fn from(e: Error) -> Self {
+        OpError::Kernel(e)
+    }
 }
 
 impl From<ConfigError> for OpError {
@@ -26,9 +45,6 @@ impl From<ConfigError> for OpError {
 
 /// Result of a netlink operation.
 pub type OpResult = core::result::Result<(), OpError>;
-
-/// EMSGSIZE: an attribute did not fit the message.
-const EMSGSIZE: i32 = 90;
 
 /// The module's control plane, implemented by its per-namespace state.
 pub trait Control {
@@ -69,13 +85,13 @@ impl<'a> Request<'a> {
         unsafe {
             let skb = ffi::rmc_genlmsg_new(4096);
             if skb.is_null() {
-                return Err(OpError::Errno(12));
+                return Err(OpError::Kernel(ENOMEM));
             }
             let hdr =
                 ffi::rmc_genlmsg_put_reply(skb, self.info.as_ptr(), ffi::rmc_module_family(), cmd);
             if hdr.is_null() {
                 ffi::rmc_nlmsg_free(skb);
-                return Err(OpError::Errno(EMSGSIZE));
+                return Err(OpError::Kernel(emsgsize()));
             }
             Ok(Reply {
                 msg: Message { skb, hdr },
@@ -123,7 +139,7 @@ impl Message {
         if err == 0 {
             Ok(())
         } else {
-            Err(OpError::Errno(EMSGSIZE))
+            Err(OpError::Kernel(emsgsize()))
         }
     }
 
@@ -144,7 +160,7 @@ impl Message {
         if err == 0 {
             Ok(())
         } else {
-            Err(OpError::Errno(EMSGSIZE))
+            Err(OpError::Kernel(emsgsize()))
         }
     }
 }
@@ -174,7 +190,7 @@ impl Reply<'_> {
         if err == 0 {
             Ok(())
         } else {
-            Err(OpError::Errno(-err))
+            Err(OpError::Kernel(Error::from_errno(err)))
         }
     }
 }
@@ -212,6 +228,16 @@ impl<'a> Dump<'a> {
         unsafe { &mut *(ffi::rmc_dump_cursor(self.cb.as_ptr()) as *mut [c_long; 6]) }
     }
 
+    /// The generation of the table this round reads. A message of a round
+    /// whose generation differs from the previous round's is flagged
+    /// `NLM_F_DUMP_INTR`, and the reader restarts the dump.
+    pub fn set_generation(&mut self, generation: u32) {
+        // SAFETY: cb is the dump's callback, ours during the call; this sets
+        // cb->seq as nl_dump_check_consistent (include/net/netlink.h, 6.12)
+        // expects: once per round, before the round's messages.
+        unsafe { ffi::rmc_dump_set_generation(self.cb.as_ptr(), generation) }
+    }
+
     /// Adds one message of `cmd`, filled by `fill`. False (and nothing
     /// added) when the round's buffer is full: continue in the next round.
     pub fn add(
@@ -227,6 +253,10 @@ impl<'a> Dump<'a> {
         if hdr.is_null() {
             return false;
         }
+        // SAFETY: `hdr` was just put in this dump's skb by genlmsg_put;
+        // genl_dump_check_consistent flags its nlmsghdr if the generation
+        // changed since the previous message (include/net/genetlink.h, 6.12).
+        unsafe { ffi::rmc_genl_dump_check_consistent(self.cb.as_ptr(), hdr) };
         let mut msg = Message { skb: self.skb, hdr };
         let ok = fill(&mut msg).is_ok();
         // SAFETY: `hdr` starts the message we just filled in this skb.
@@ -251,7 +281,7 @@ fn fail(e: OpError, set_message: impl FnOnce(*const core::ffi::c_char)) -> c_int
             set_message(text.as_c_bytes().as_ptr().cast());
             -e.errno()
         }
-        OpError::Errno(errno) => -errno,
+        OpError::Kernel(e) => e.to_errno(),
     }
 }
 
@@ -259,14 +289,14 @@ fn fail(e: OpError, set_message: impl FnOnce(*const core::ffi::c_char)) -> c_int
 #[no_mangle]
 extern "C" fn rmc_genl_doit(_skb: *mut ffi::SkBuff, info: *mut ffi::GenlInfo) -> c_int {
     let Some(info) = NonNull::new(info) else {
-        return -22;
+        return EINVAL.to_errno();
     };
     let req = Request {
         info,
         _life: core::marker::PhantomData,
     };
     let Some(state) = req.net().state() else {
-        return -2;
+        return ENOENT.to_errno();
     };
     // SAFETY: valid genl_info during the call.
     let cmd = unsafe { ffi::rmc_genl_info_cmd(info.as_ptr()) };
@@ -283,7 +313,7 @@ extern "C" fn rmc_genl_doit(_skb: *mut ffi::SkBuff, info: *mut ffi::GenlInfo) ->
 #[no_mangle]
 extern "C" fn rmc_genl_dumpit(skb: *mut ffi::SkBuff, cb: *mut ffi::NetlinkCallback) -> c_int {
     let Some(cb) = NonNull::new(cb) else {
-        return -22;
+        return EINVAL.to_errno();
     };
     let mut dump = Dump {
         skb,
@@ -291,7 +321,7 @@ extern "C" fn rmc_genl_dumpit(skb: *mut ffi::SkBuff, cb: *mut ffi::NetlinkCallba
         _life: core::marker::PhantomData,
     };
     let Some(state) = dump.net().state() else {
-        return -2;
+        return ENOENT.to_errno();
     };
     // SAFETY: valid callback during the call.
     let cmd = unsafe { ffi::rmc_dump_cmd(cb.as_ptr()) };

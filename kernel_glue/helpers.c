@@ -6,68 +6,133 @@
  * Each module includes this file from its own tables file, so each .ko gets
  * a private copy (Kbuild refuses one object in two modules).
  */
+#include <linux/build_bug.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/skbuff.h>
 #include <linux/ip.h>
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_bridge.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+#include "helpers.h"
+#include "mcast_proto.h"
+
+/*
+ * The kernel facts the Rust side relies on without seeing the C headers
+ * (mcast_shared and kernel_glue/abi.rs hold them as numbers; mcast_proto.h
+ * carries them here from mcast_shared): a kernel where one differs does
+ * not build.
+ */
+static_assert(MCAST_KERNEL_NF_ACCEPT == NF_ACCEPT);
+static_assert(MCAST_KERNEL_NF_STOLEN == NF_STOLEN);
+static_assert(MCAST_KERNEL_NET_XMIT_SUCCESS == NET_XMIT_SUCCESS);
+static_assert(MCAST_KERNEL_NET_XMIT_CN == NET_XMIT_CN);
+static_assert(MCAST_KERNEL_CHECKSUM_NONE == CHECKSUM_NONE);
+static_assert(MCAST_KERNEL_CHECKSUM_UNNECESSARY == CHECKSUM_UNNECESSARY);
+static_assert(MCAST_KERNEL_CHECKSUM_COMPLETE == CHECKSUM_COMPLETE);
+static_assert(MCAST_KERNEL_CHECKSUM_PARTIAL == CHECKSUM_PARTIAL);
+static_assert(MCAST_KERNEL_ENOENT == ENOENT);
+static_assert(MCAST_KERNEL_EPERM == EPERM);
+static_assert(MCAST_KERNEL_ENOMEM == ENOMEM);
+static_assert(MCAST_KERNEL_EEXIST == EEXIST);
+static_assert(MCAST_KERNEL_EINVAL == EINVAL);
+static_assert(MCAST_KERNEL_ENOSPC == ENOSPC);
 
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
 /* Linear bytes from the network header on. */
 unsigned int rmc_skb_linear_from_network(const struct sk_buff *skb) { return skb_tail_pointer(skb) - skb_network_header(skb); }
+/* All bytes (linear and paged) from the network header on. */
+unsigned int rmc_skb_len_from_network(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len) { return pskb_network_may_pull(skb, len); }
 int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len) { return skb_ensure_writable(skb, skb_network_offset(skb) + len); }
 u8 rmc_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 void rmc_skb_set_checksum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; }
 struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb) { return pskb_copy(skb, GFP_ATOMIC); }
 void rmc_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
-void rmc_nf_reset_ct(struct sk_buff *skb) { nf_reset_ct(skb); }
+/* As nf_dup_ipv4 marks its copies: no conntrack entry of their own. */
+void rmc_skb_set_untracked(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+#endif
+}
+/* A frame br_netfilter runs through the IPv4 hooks on its way across a bridge. */
+bool rmc_skb_bridged_prerouting(const struct sk_buff *skb) { return nf_bridge_in_prerouting(skb); }
+/* A frame that went through a bridge's PRE_ROUTING with br_netfilter (still there, or passed up since). */
+bool rmc_skb_has_nf_bridge(const struct sk_buff *skb) { return nf_bridge_info_get(skb) != NULL; }
+/* Addressed to this host's link-layer address (on a bridge port: the bridge's, br_handle_frame). */
+bool rmc_skb_for_this_host(const struct sk_buff *skb) { return skb->pkt_type == PACKET_HOST; }
+/* The conntrack zone of the skb's entry or template, as nf_defrag_ipv4 reads it. */
+u16 rmc_skb_ct_zone_id(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (ct)
+		return nf_ct_zone_id(nf_ct_zone(ct), CTINFO2DIR(ctinfo));
+#endif
+	return NF_CT_DEFAULT_ZONE_ID;
+}
 
 /* ---- IPv4 output and input ---- */
 int rmc_route_me_harder(struct net *net, struct sk_buff *skb) { return ip_route_me_harder(net, skb->sk, skb, RTN_UNSPEC); }
 bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
-/* As nf_defrag_ipv4 gathers fragments: 0 = skb is now the whole datagram. */
-int rmc_ip_defrag(struct net *net, struct sk_buff *skb)
+/*
+ * As nf_defrag_ipv4 gathers fragments, in the queue conntrack uses for
+ * `user` (IP_DEFRAG_CONNTRACK_IN or _BRIDGE_IN, below) in conntrack zone
+ * `zone`: 0 = skb is now the whole datagram.
+ */
+int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone)
 {
 	int err;
 
 	local_bh_disable();
-	err = ip_defrag(net, skb, IP_DEFRAG_CONNTRACK_IN);
+	err = ip_defrag(net, skb, user + zone);
 	local_bh_enable();
 	if (!err)
 		skb->ignore_df = 1;
 	return err;
 }
+u32 rmc_defrag_user_routed(void) { return IP_DEFRAG_CONNTRACK_IN; }
+u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
 
 /* ---- netfilter and namespaces ---- */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }
-void **rmc_net_generic_slot(const struct net *net, unsigned int id) { return net_generic(net, id); }
+/* The module's per-namespace pointer (pernet_operations.size = a pointer). */
+void *rmc_net_slot_read(const struct net *net, unsigned int id) { return READ_ONCE(*(void **)net_generic(net, id)); }
+void rmc_net_slot_write(const struct net *net, unsigned int id, void *state) { WRITE_ONCE(*(void **)net_generic(net, id), state); }
 int rmc_nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops) { return nf_register_net_hook(net, ops); }
 void rmc_nf_unregister_net_hook(struct net *net, const struct nf_hook_ops *ops) { nf_unregister_net_hook(net, ops); }
 
 /* ---- RCU, bottom halves, per-CPU ---- */
 void rmc_rcu_read_lock(void) { rcu_read_lock(); }
 void rmc_rcu_read_unlock(void) { rcu_read_unlock(); }
-void rmc_synchronize_rcu(void) { synchronize_rcu(); }
 void rmc_local_bh_disable(void) { local_bh_disable(); }
 void rmc_local_bh_enable(void) { local_bh_enable(); }
-u64 __percpu *rmc_percpu_alloc_u64(unsigned int count) { return __alloc_percpu(count * sizeof(u64), sizeof(u64)); }
+/* Charged to the memory cgroup of the task that causes it (a request, or
+ * the creation of a namespace); a failure is the caller's ENOMEM. */
+u64 __percpu *rmc_percpu_alloc_u64(unsigned int count) { return __alloc_percpu_gfp(count * sizeof(u64), sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN); }
 void rmc_percpu_free(u64 __percpu *p) { free_percpu(p); }
 void rmc_percpu_add(u64 __percpu *p, unsigned int idx, u64 v) { this_cpu_add(p[idx], v); }
-u64 rmc_percpu_read(u64 __percpu *p, int cpu, unsigned int idx) { return per_cpu_ptr(p, cpu)[idx]; }
+u64 rmc_percpu_read(u64 __percpu *p, int cpu, unsigned int idx) { return READ_ONCE(per_cpu_ptr(p, cpu)[idx]); }
 int rmc_next_possible_cpu(int prev) { return cpumask_next(prev, cpu_possible_mask); }
 unsigned int rmc_nr_cpu_ids(void) { return nr_cpu_ids; }
 u64 rmc_random_u64(void) { return get_random_u64(); }
 /* Set while this CPU sends copies, so the copies are not replicated again
- * when ip_local_out() runs them through LOCAL_OUT (as nf_dup_ipv4 does). */
+ * when ip_local_out() runs them through LOCAL_OUT (as nf_dup_ipv4 does).
+ * Read and written only with bottom halves off (kernel_glue/module.rs). */
 static DEFINE_PER_CPU(bool, rmc_sending_copies);
 bool rmc_sending_copies_get(void) { return this_cpu_read(rmc_sending_copies); }
 void rmc_sending_copies_set(bool v) { this_cpu_write(rmc_sending_copies, v); }
@@ -78,6 +143,9 @@ const struct nlattr *rmc_genl_info_attr(const struct genl_info *info, unsigned i
 const struct nlattr *rmc_genl_dump_attr(struct netlink_callback *cb, unsigned int i) { return genl_info_dump(cb)->attrs ? genl_info_dump(cb)->attrs[i] : NULL; }
 struct net *rmc_dump_net(struct netlink_callback *cb) { return sock_net(cb->skb->sk); }
 long *rmc_dump_cursor(struct netlink_callback *cb) { return cb->args; }
+/* The generation of what a dump round reads (cb->seq; 0 = none). */
+void rmc_dump_set_generation(struct netlink_callback *cb, unsigned int generation) { cb->seq = generation; }
+void rmc_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr) { genl_dump_check_consistent(cb, hdr); }
 const void *rmc_nla_data(const struct nlattr *a) { return nla_data(a); }
 int rmc_nla_len(const struct nlattr *a) { return nla_len(a); }
 void rmc_genl_set_err_msg(struct genl_info *info, const char *msg) { NL_SET_ERR_MSG_FMT(info->extack, "%s", msg); }
@@ -93,13 +161,6 @@ int rmc_nla_put(struct sk_buff *skb, int type, int len, const void *data) { retu
 int rmc_nla_put_u64(struct sk_buff *skb, int type, u64 v, int pad) { return nla_put_u64_64bit(skb, type, v, pad); }
 u8 rmc_genl_info_cmd(const struct genl_info *info) { return info->genlhdr->cmd; }
 u8 rmc_dump_cmd(struct netlink_callback *cb) { return genl_info_dump(cb)->genlhdr->cmd; }
-
-/* ---- the Rust entry points every module's tables point at ---- */
-unsigned int rmc_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
-int rmc_net_init(struct net *net);
-void rmc_net_exit(struct net *net);
-int rmc_genl_doit(struct sk_buff *skb, struct genl_info *info);
-int rmc_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Operation table entries: changes need CAP_NET_ADMIN in the namespace. */
 #define RMC_CHANGE(c) { .cmd = (c), .doit = rmc_genl_doit, .flags = GENL_UNS_ADMIN_PERM }

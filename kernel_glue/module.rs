@@ -4,8 +4,11 @@
 
 use super::ffi;
 use super::netns::Net;
+use super::rcu;
 use super::skb::Packet;
 use core::ffi::{c_uint, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::error::{code::EBUSY, to_result};
 use kernel::prelude::*;
 
 /// What the hook tells netfilter.
@@ -22,28 +25,67 @@ pub trait PacketHook {
     fn hook(&self, net: Net<'_>, packet: Packet<'_>) -> Verdict;
 }
 
-/// Registers the per-namespace state and hooks, then the netlink family.
-pub fn register() -> Result {
-    // SAFETY: registration of the module's static C tables, undone in
-    // `unregister` (or right here if the family fails).
-    unsafe {
-        kernel::error::to_result(ffi::rmc_module_register_pernet())?;
-        if let Err(e) = kernel::error::to_result(ffi::rmc_module_register_family()) {
-            ffi::rmc_module_unregister_pernet();
+/// The module's registrations: its per-namespace state and netfilter
+/// hooks (every namespace), then its generic netlink family. Dropping it
+/// undoes them in reverse order and waits for the RCU callbacks that free
+/// replaced tables, so nothing points into the module once it is gone
+/// (as `rust/kernel/net/phy.rs`'s `Registration`).
+///
+/// # Invariants
+/// While a `Registration` exists, the module's static pernet_operations
+/// and genl_family are registered, and no other `Registration` exists.
+pub struct Registration(());
+
+/// Whether a [`Registration`] exists (the C tables can be registered once).
+static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+impl Registration {
+    /// Registers the pernet operations (which hook every namespace), then
+    /// the family. EBUSY if the module is registered already.
+    pub fn new() -> Result<Registration> {
+        if REGISTERED.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: registers the module's static pernet_operations, not
+        // registered yet (REGISTERED was false); register_pernet_subsys
+        // (net/core/net_namespace.c, 6.12) runs our init for every
+        // existing namespace and undoes them itself on failure.
+        if let Err(e) = to_result(unsafe { ffi::rmc_module_register_pernet() }) {
+            REGISTERED.store(false, Ordering::Release);
             return Err(e);
         }
+        // SAFETY: registers the module's static genl_family, not
+        // registered yet (genl_register_family, net/netlink/genetlink.c).
+        if let Err(e) = to_result(unsafe { ffi::rmc_module_register_family() }) {
+            // SAFETY: registered just above; unregister_pernet_subsys runs
+            // pre_exit and exit for every namespace. No request can have
+            // run (no family), so no table was replaced; the barrier is
+            // for form's sake.
+            unsafe { ffi::rmc_module_unregister_pernet() };
+            rcu::barrier();
+            REGISTERED.store(false, Ordering::Release);
+            return Err(e);
+        }
+        Ok(Registration(()))
     }
-    Ok(())
 }
 
-/// Undoes [`register`]: the family first (no new requests), then every
-/// namespace's hook and state.
-pub fn unregister() {
-    // SAFETY: both were registered by `register`; genl_unregister_family
-    // waits for running operations, the pernet exit for running hooks.
-    unsafe {
-        ffi::rmc_module_unregister_family();
-        ffi::rmc_module_unregister_pernet();
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: both are registered per the type invariant. The family
+        // first: genl_unregister_family (6.12) takes genl_lock_all, so it
+        // waits for running operations and no new one starts (a dump in
+        // progress holds a module reference, so unload cannot be here).
+        // Then unregister_pernet_subsys runs pre_exit (unhook), a grace
+        // period, and exit (free) for every namespace.
+        unsafe {
+            ffi::rmc_module_unregister_family();
+            ffi::rmc_module_unregister_pernet();
+        }
+        // Replaced tables are freed by call_rcu callbacks in this module:
+        // wait for all of them before the module text goes.
+        rcu::barrier();
+        REGISTERED.store(false, Ordering::Release);
     }
 }
 
@@ -59,38 +101,48 @@ pub fn random_u64() -> u64 {
     unsafe { ffi::rmc_random_u64() }
 }
 
-/// While alive, this CPU is sending copies: bottom halves are off (so the
-/// CPU and the flag stay ours) and [`sending_copies`] is true, which the
-/// hook checks first so copies re-entering LOCAL_OUT pass untouched.
+/// While alive, this CPU is sending copies: bottom halves are off and the
+/// per-CPU flag is set, so the copies that re-enter LOCAL_OUT through
+/// `ip_local_out` pass the hook untouched instead of being replicated.
+///
+/// The flag is read only after bottom halves are off, as nf_dup_ipv4 does
+/// (net/ipv4/netfilter/nf_dup_ipv4.c, 6.12). Without PREEMPT_RT,
+/// local_bh_disable also disables preemption, so no other task can run on
+/// this CPU between our set and clear. With PREEMPT_RT it does not, but it
+/// takes this CPU's softirq lock (kernel/softirq.c): another task on this
+/// CPU that reaches the hook blocks in its own local_bh_disable until we
+/// are done, so it never reads our flag as its own. (The other choice, a
+/// flag per task, needs a field in task_struct that 6.12 does not have.)
 pub struct SendingCopies(());
 
 impl SendingCopies {
-    /// Starts sending copies on this CPU.
-    pub fn begin() -> SendingCopies {
-        // SAFETY: paired with the enable in Drop.
+    /// Starts sending copies on this CPU; `None` if this CPU is already
+    /// sending copies, i.e. the packet at hand is one of our own copies.
+    pub fn try_begin() -> Option<SendingCopies> {
+        // SAFETY: local_bh_disable/enable pair (include/linux/bottom_half.h,
+        // 6.12): enabled again here if we return None, else in Drop. The
+        // flag accessors use this_cpu_read/write, right with BH off.
         unsafe {
             ffi::rmc_local_bh_disable();
+            if ffi::rmc_sending_copies_get() {
+                ffi::rmc_local_bh_enable();
+                return None;
+            }
             ffi::rmc_sending_copies_set(true);
         }
-        SendingCopies(())
+        Some(SendingCopies(()))
     }
 }
 
 impl Drop for SendingCopies {
     fn drop(&mut self) {
-        // SAFETY: undoes `begin` on the same CPU (BH off kept us on it).
+        // SAFETY: undoes `try_begin` on the same CPU: with BH off the task
+        // cannot migrate (on PREEMPT_RT local_bh_disable disables migration).
         unsafe {
             ffi::rmc_sending_copies_set(false);
             ffi::rmc_local_bh_enable();
         }
     }
-}
-
-/// True while this CPU is inside [`SendingCopies`].
-pub fn sending_copies() -> bool {
-    // SAFETY: reads this CPU's flag; a stale read elsewhere is harmless
-    // because the flag is only ever true inside our own call chain.
-    unsafe { ffi::rmc_sending_copies_get() }
 }
 
 /// The netfilter hook of the module, in every namespace.
@@ -100,8 +152,7 @@ extern "C" fn rmc_hook(
     skb: *mut ffi::SkBuff,
     state: *const ffi::NfHookState,
 ) -> c_uint {
-    const NF_ACCEPT: c_uint = 1;
-    const NF_STOLEN: c_uint = 2;
+    use crate::mcast_shared::abi::verdict::{NF_ACCEPT, NF_STOLEN};
     // SAFETY: netfilter calls the hook with a valid skb it owns for the
     // call and a valid state whose net is live.
     let (packet, net) = unsafe {

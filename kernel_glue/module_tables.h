@@ -16,8 +16,10 @@ static const struct nf_hook_ops rmc_hook_ops = {
 };
 
 static unsigned int rmc_net_id;
+/* pre_exit unhooks, exit frees a grace period later (kernel_glue/netns.rs). */
 static struct pernet_operations rmc_pernet_ops = {
 	.init = rmc_net_init,
+	.pre_exit = rmc_net_pre_exit,
 	.exit = rmc_net_exit,
 	.id = &rmc_net_id,
 	.size = sizeof(void *),

@@ -3,6 +3,7 @@
 
 use super::ffi;
 use super::netns::Net;
+use crate::mcast_shared::abi::xmit;
 use core::ptr::NonNull;
 
 /// A packet borrowed from a netfilter hook for the duration of the call.
@@ -41,6 +42,47 @@ impl<'a> Packet<'a> {
             let len = ffi::rmc_skb_linear_from_network(self.as_ptr()) as usize;
             core::slice::from_raw_parts(start, len)
         }
+    }
+
+    /// Bytes of the packet from the network header on, linear or not.
+    pub fn len_from_network(&self) -> usize {
+        // SAFETY: valid skb per the invariant; reads skb->len and the
+        // network header offset.
+        unsafe { ffi::rmc_skb_len_from_network(self.as_ptr()) as usize }
+    }
+
+    /// Whether br_netfilter is running this frame through the IPv4 hooks
+    /// on its way across a bridge (`nf_bridge_in_prerouting`): a frame for
+    /// another host, not for this one.
+    pub fn bridged(&self) -> bool {
+        // SAFETY: valid skb per the invariant; reads its nf_bridge extension
+        // (include/linux/netfilter_bridge.h, 6.12).
+        unsafe { ffi::rmc_skb_bridged_prerouting(self.as_ptr()) }
+    }
+
+    /// Whether br_netfilter ran this frame through a bridge's PRE_ROUTING:
+    /// now ([`Packet::bridged`]) or before the bridge passed it up to this
+    /// host's IP stack.
+    pub fn crossed_bridge_netfilter(&self) -> bool {
+        // SAFETY: valid skb per the invariant; reads its nf_bridge extension
+        // (include/linux/netfilter_bridge.h, 6.12).
+        unsafe { ffi::rmc_skb_has_nf_bridge(self.as_ptr()) }
+    }
+
+    /// Whether the frame is addressed to this host's link-layer address
+    /// (`PACKET_HOST`; on a bridge port, the bridge's own address).
+    pub fn for_this_host(&self) -> bool {
+        // SAFETY: valid skb per the invariant; a plain field read.
+        unsafe { ffi::rmc_skb_for_this_host(self.as_ptr()) }
+    }
+
+    /// The conntrack zone of the packet's conntrack entry or template
+    /// (default zone if none), as nf_defrag_ipv4 reads it.
+    pub fn conntrack_zone(&self) -> u16 {
+        // SAFETY: valid skb per the invariant; nf_ct_get only reads
+        // skb->_nfct (include/net/netfilter/nf_conntrack.h, 6.12) and the
+        // entry it points to, which the skb holds a reference on.
+        unsafe { ffi::rmc_skb_ct_zone_id(self.as_ptr()) }
     }
 
     /// Makes at least `len` bytes from the network header linear. False if
@@ -88,14 +130,27 @@ impl<'a> Packet<'a> {
             .map(|ptr| OwnedPacket { ptr })
     }
 
-    /// Gathers the fragments of this datagram (`ip_defrag`). `Whole` when
-    /// this packet now holds the reassembled datagram; `Taken` when the
-    /// kernel kept the fragment (the hook must return NF_STOLEN).
+    /// Gathers the fragments of this datagram (`ip_defrag`) in the queue
+    /// conntrack uses for it, as nf_defrag_ipv4 picks it: its conntrack
+    /// zone's, among bridged frames (`IP_DEFRAG_CONNTRACK_BRIDGE_IN`) when
+    /// br_netfilter runs it through PRE_ROUTING on a bridge, else among
+    /// routed ones (`IP_DEFRAG_CONNTRACK_IN`). `Whole` when this packet now
+    /// holds the reassembled datagram; `Taken` when the kernel kept the
+    /// fragment (the hook must return NF_STOLEN).
     pub fn defragment(self, net: Net<'_>) -> Defrag<'a> {
+        let zone = self.conntrack_zone();
+        // SAFETY: the helpers return two enum ip_defrag_users constants.
+        let user = unsafe {
+            if self.bridged() {
+                ffi::rmc_defrag_user_bridged()
+            } else {
+                ffi::rmc_defrag_user_routed()
+            }
+        };
         // SAFETY: valid skb per the invariant, which the hook owns; on a
-        // non-zero return ip_defrag has queued or freed it and we give up
-        // the borrow by consuming `self`.
-        match unsafe { ffi::rmc_ip_defrag(net.as_ptr(), self.as_ptr()) } {
+        // non-zero return ip_defrag (net/ipv4/ip_fragment.c, 6.12) has
+        // queued or freed it and we give up the borrow by consuming `self`.
+        match unsafe { ffi::rmc_ip_defrag(net.as_ptr(), self.as_ptr(), user, zone) } {
             0 => Defrag::Whole(self),
             _ => Defrag::Taken,
         }
@@ -127,10 +182,14 @@ impl OwnedPacket {
         }
     }
 
-    /// Forgets conntrack state copied from the original (as nf_dup does).
-    pub fn reset_conntrack(&mut self) {
-        // SAFETY: we own a valid skb per the invariant.
-        unsafe { ffi::rmc_nf_reset_ct(self.ptr.as_ptr()) }
+    /// Forgets the conntrack state copied from the original and marks the
+    /// copy untracked, as nf_dup_ipv4 does: the copy creates no conntrack
+    /// entry of its own on this host (see `rust_mcast_server/datapath.rs`).
+    pub fn set_untracked(&mut self) {
+        // SAFETY: we own a valid skb per the invariant; nf_reset_ct drops
+        // its reference on the original's entry, nf_ct_set stores the
+        // untracked marker (include/net/netfilter/nf_conntrack.h, 6.12).
+        unsafe { ffi::rmc_skb_set_untracked(self.ptr.as_ptr()) }
     }
 
     /// Routes the packet for its (new) destination. True on success.
@@ -153,8 +212,8 @@ impl OwnedPacket {
         // SAFETY: we own `ptr` and give it up here (forgotten above, so it is
         // not freed twice); ip_local_out consumes it on every path.
         let ret = unsafe { ffi::rmc_ip_local_out(net.as_ptr(), ptr) };
-        // Negative errno or NET_XMIT_DROP (1); NET_XMIT_CN (2) was queued.
-        ret == 0 || ret == 2
+        // A negative errno or NET_XMIT_DROP failed; NET_XMIT_CN was queued.
+        ret == xmit::NET_XMIT_SUCCESS || ret == xmit::NET_XMIT_CN
     }
 }
 

@@ -32,19 +32,27 @@ module! {
     license: "GPL",
 }
 
-struct RustMcastClient;
+/// Owns the module's registrations: dropping it at unload unregisters the
+/// family and every namespace's hook and state, then waits for pending RCU
+/// frees.
+struct RustMcastClient {
+    _registration: kernel_glue::module::Registration,
+}
 
 impl kernel::Module for RustMcastClient {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        kernel_glue::module::register()?;
+        let registration = kernel_glue::module::Registration::new()?;
         pr_info!("loaded: max_entries={}\n", entries::max_entries());
-        Ok(RustMcastClient)
+        Ok(RustMcastClient {
+            _registration: registration,
+        })
     }
 }
 
 impl Drop for RustMcastClient {
     fn drop(&mut self) {
-        kernel_glue::module::unregister();
-        pr_info!("unloaded\n");
+        // The registration is dropped after this (a field drops after its
+        // owner's Drop), so the message comes first.
+        pr_info!("unloading\n");
     }
 }

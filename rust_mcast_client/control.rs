@@ -2,9 +2,9 @@
 //! The client's generic netlink operations.
 
 use crate::entries::{max_entries, ClientNet, ClientTables, Mapping};
-use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
 use crate::kernel_glue::percpu::Counters;
-use crate::kernel_glue::table::Table;
+use crate::kernel_glue::table::{config_gfp, Table};
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::client::{attr, cmd};
 use crate::mcast_shared::packet::EntryKey;
@@ -74,7 +74,7 @@ impl ClientNet {
                 Some(old) => old.counters.clone(),
                 None => {
                     let fresh = Counters::new().map_err(|_| ConfigError::OutOfMemory)?;
-                    Arc::new(fresh, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?
+                    Arc::new(fresh, config_gfp())?
                 }
             };
             let too_many = ConfigError::TooManyEntries {
@@ -132,15 +132,16 @@ impl Control for ClientNet {
             }
             cmd::CLEAR => self.change(|m| m.cleared()),
             cmd::GET_STATS => self.stats(req),
-            _ => Err(OpError::Errno(95)),
+            _ => Err(OpError::Kernel(eopnotsupp())),
         }
     }
 
     fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {
         if command != cmd::GET_ENTRIES {
-            return Err(OpError::Errno(95));
+            return Err(OpError::Kernel(eopnotsupp()));
         }
         self.tables.read(|t| {
+            dump.set_generation(t.mappings.generation());
             let entries = t.mappings.entries();
             let mut next = dump.cursor()[0] as usize;
             while let Some(m) = entries.get(next) {

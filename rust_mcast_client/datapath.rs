@@ -18,8 +18,20 @@ impl PacketHook for ClientNet {
         if !info.is_carried_protocol() {
             return Verdict::Accept;
         }
+        // With br_netfilter on (bridge-nf-call-iptables=1), frames crossing
+        // a bridge of this host run through IPv4 PRE_ROUTING inside the
+        // bridge. A frame for another host is left alone there (never
+        // gathered, never restored: that host restores it); one for this
+        // host (the bridge's own address) is handled there, once: when the
+        // bridge passes it up, its PRE_ROUTING has run (br_netfilter's
+        // ip_sabotage_in skips it, unless our hook comes first).
+        if packet.crossed_bridge_netfilter() && !(packet.bridged() && packet.for_this_host()) {
+            return Verdict::Accept;
+        }
         // Only the first fragment carries the port: gather a marked
-        // datagram from a configured sender first, then decide on the whole.
+        // datagram from a configured sender first, then decide on the whole,
+        // in the queue conntrack would use for it (bridged or routed, its
+        // conntrack zone), as nf_defrag_ipv4 does.
         if info.tos == TOS_MARK && info.is_fragment() {
             if !self.tables.read(|t| t.has_sender(info.saddr)) {
                 return Verdict::Accept;

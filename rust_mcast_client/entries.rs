@@ -6,7 +6,7 @@ use crate::kernel_glue::module::{param, random_u64};
 use crate::kernel_glue::netns::NetState;
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
-use crate::kernel_glue::table::{Entry, Table};
+use crate::kernel_glue::table::{config_gfp, Entry, Table};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::{client::COUNTERS, limits};
@@ -70,8 +70,7 @@ impl ClientTables {
             mappings.entries().iter().map(|m| Sender(m.key.sender)),
             random_u64(),
         )?;
-        KBox::new(ClientTables { mappings, senders }, GFP_KERNEL)
-            .map_err(|_| ConfigError::OutOfMemory)
+        Ok(KBox::new(ClientTables { mappings, senders }, config_gfp())?)
     }
 
     /// The entry for a packet's key: exact port first, then any port.
@@ -108,8 +107,11 @@ impl NetState for ClientNet {
             .map_err(|_| ENOMEM)?;
         let counters = ClientCounters::new()?;
         KBox::pin_init(
-            pin_init!(ClientNet { tables <- RcuCell::new(tables), counters }),
-            GFP_KERNEL,
+            try_pin_init!(ClientNet {
+                tables <- RcuCell::new(tables),
+                counters,
+            }? Error),
+            config_gfp(),
         )
     }
 }

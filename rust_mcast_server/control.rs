@@ -2,8 +2,9 @@
 //! The server's generic netlink operations.
 
 use crate::groups::{group_key, max_groups, max_members, Group, GroupTable, ServerNet};
-use crate::kernel_glue::genl::{Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
 use crate::kernel_glue::module::random_u64;
+use crate::kernel_glue::table::config_gfp;
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::server::{attr, cmd};
@@ -18,15 +19,14 @@ fn group_attr(req: &Request<'_>) -> Result<Ipv4, ConfigError> {
 }
 
 /// The request's member list, checked and copied.
-fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigError> {
-    let mut out = KVec::new();
+fn members_attr(req: &Request<'_>, required: bool) -> Result<KVVec<Ipv4>, ConfigError> {
+    let mut out = KVVec::new();
     match req.attr(attr::MEMBERS) {
         None if required => return Err(ConfigError::MissingAttribute("MEMBERS")),
         None => {}
         Some(bytes) => {
             for m in rules::decode_members(bytes)? {
-                out.push(m, GFP_KERNEL)
-                    .map_err(|_| ConfigError::OutOfMemory)?;
+                out.push(m, config_gfp())?;
             }
         }
     }
@@ -34,11 +34,9 @@ fn members_attr(req: &Request<'_>, required: bool) -> Result<KVec<Ipv4>, ConfigE
 }
 
 /// An output buffer of `members` addresses and a zeroed index for `indexed` keys.
-fn scratch(members: usize, indexed: usize) -> Result<(KVec<Ipv4>, KVec<u32>), ConfigError> {
-    let out = KVec::from_elem(Ipv4::UNSPECIFIED, members, GFP_KERNEL)
-        .map_err(|_| ConfigError::OutOfMemory)?;
-    let slots = KVec::from_elem(0u32, index::slot_count(indexed), GFP_KERNEL)
-        .map_err(|_| ConfigError::OutOfMemory)?;
+fn scratch(members: usize, indexed: usize) -> Result<(KVVec<Ipv4>, KVVec<u32>), ConfigError> {
+    let out = KVVec::from_elem(Ipv4::UNSPECIFIED, members, config_gfp())?;
+    let slots = KVVec::from_elem(0u32, index::slot_count(indexed), config_gfp())?;
     Ok((out, slots))
 }
 
@@ -60,11 +58,9 @@ fn with_members(
 }
 
 /// The final member list, allocated to its exact size.
-fn shrink(members: &[Ipv4]) -> Result<KVec<Ipv4>, ConfigError> {
-    let mut out =
-        KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
-    out.extend_from_slice(members, GFP_KERNEL)
-        .map_err(|_| ConfigError::OutOfMemory)?;
+fn shrink(members: &[Ipv4]) -> Result<KVVec<Ipv4>, ConfigError> {
+    let mut out = KVVec::with_capacity(members.len(), config_gfp())?;
+    out.extend_from_slice(members, config_gfp())?;
     Ok(out)
 }
 
@@ -159,13 +155,14 @@ impl Control for ServerNet {
             }
             cmd::CLEAR => self.change(GroupTable::cleared),
             cmd::GET_STATS => self.stats(req),
-            _ => Err(OpError::Errno(95)),
+            _ => Err(OpError::Kernel(eopnotsupp())),
         }
     }
 
     fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {
         match command {
             cmd::GET_GROUPS => self.table.read(|t| {
+                dump.set_generation(t.generation());
                 let groups = t.entries();
                 let mut next = dump.cursor()[0] as usize;
                 while let Some(g) = groups.get(next) {
@@ -182,6 +179,7 @@ impl Control for ServerNet {
             cmd::GET_MEMBERS => {
                 let group = rules::address_attribute(dump.attr(attr::GROUP), "GROUP")?;
                 self.table.read(|t| {
+                    dump.set_generation(t.generation());
                     let g = t
                         .find(group_key(group))
                         .ok_or(ConfigError::NoSuchGroup(group))?;
@@ -205,7 +203,7 @@ impl Control for ServerNet {
                     Ok(next < g.members.len())
                 })
             }
-            _ => Err(OpError::Errno(95)),
+            _ => Err(OpError::Kernel(eopnotsupp())),
         }
     }
 }

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The packet path: match a locally sent datagram to a group and send one
 //! marked unicast copy per member. No lock, no payload copy.
+//!
+//! Copies are untracked, as nf_dup_ipv4 makes its copies: a copy is this
+//! host's own replication of a datagram that conntrack already tracks (the
+//! original, which continues), not a connection of its own. Tracking each
+//! copy would put one conntrack entry per member flow on the sending host
+//! (a stream to 1024 members: 1024 entries, each with its timeout), charged
+//! to nobody, and would make stateful rulesets on the sender see a new
+//! connection per member. Rules that must see the copies match them with
+//! `ct state untracked` (docs/operators.md). The receiving hosts track what
+//! arrives as usual.
 
 use crate::groups::{group_key, Group, ServerNet};
-use crate::kernel_glue::module::{sending_copies, PacketHook, SendingCopies, Verdict};
+use crate::kernel_glue::module::{PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::Packet;
 use crate::mcast_shared::addr::Ipv4;
@@ -11,12 +21,13 @@ use crate::mcast_shared::genl::server::counter;
 use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
 
 impl PacketHook for ServerNet {
-    fn hook(&self, net: Net<'_>, packet: Packet<'_>) -> Verdict {
-        // Our own copies come back through LOCAL_OUT: never replicate them.
-        if sending_copies() {
-            return Verdict::Accept;
-        }
+    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
         let Some(info) = packet::server_candidate(packet.header()) else {
+            return Verdict::Accept;
+        };
+        // Our own copies come back through LOCAL_OUT: never replicate them.
+        // The guard turns bottom halves off before it reads its flag.
+        let Some(_sending) = SendingCopies::try_begin() else {
             return Verdict::Accept;
         };
         self.table
@@ -25,7 +36,7 @@ impl PacketHook for ServerNet {
                 Some(group) if group.members.is_empty() => {
                     self.counters.add(counter::NO_MEMBERS, 1)
                 }
-                Some(group) => self.fan_out(net, &packet, &info, group),
+                Some(group) => self.fan_out(net, &mut packet, &info, group),
             });
         // The original continues: on a network that drops multicast nothing
         // is lost, and local listeners still get it through multicast loop.
@@ -34,9 +45,18 @@ impl PacketHook for ServerNet {
 }
 
 impl ServerNet {
-    fn fan_out(&self, net: Net<'_>, packet: &Packet<'_>, info: &Ipv4Info, group: &Group) {
+    fn fan_out(&self, net: Net<'_>, packet: &mut Packet<'_>, info: &Ipv4Info, group: &Group) {
         self.counters.add(counter::MATCHED, 1);
-        let _sending = SendingCopies::begin();
+        // Checked once for the datagram, not once per member copy.
+        if !packet::holds_rewrite_headers(info, packet.len_from_network()) {
+            self.counters.add(counter::MALFORMED, 1);
+            return;
+        }
+        // Every copy shares these header bytes: make them linear once.
+        if !packet.pull(info.rewrite_len()) {
+            self.counters.add(counter::ALLOC_FAIL, 1);
+            return;
+        }
         // Bounded: a member list never exceeds max_members.
         for &member in group.members.iter() {
             match send_copy(net, packet, info, member) {
@@ -74,7 +94,7 @@ fn send_copy(
             view.set_checksum_none();
         }
     }
-    copy.reset_conntrack();
+    copy.set_untracked();
     if !copy.reroute(net) {
         return Err(counter::ROUTE_FAIL);
     }

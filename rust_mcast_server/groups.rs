@@ -6,7 +6,7 @@ use crate::kernel_glue::module::{param, random_u64};
 use crate::kernel_glue::netns::NetState;
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
-use crate::kernel_glue::table::{Entry, Table};
+use crate::kernel_glue::table::{config_gfp, Entry, Table};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::{limits, server::COUNTERS};
@@ -32,7 +32,7 @@ pub(crate) fn max_members() -> u32 {
 /// as the group, across table versions.
 pub(crate) struct Group {
     pub(crate) addr: Ipv4,
-    pub(crate) members: Arc<KVec<Ipv4>>,
+    pub(crate) members: Arc<KVVec<Ipv4>>,
     pub(crate) counters: Arc<GroupCounters>,
 }
 
@@ -62,15 +62,15 @@ impl Group {
     /// `addr` with `members`, keeping the counters of `previous` if any.
     pub(crate) fn new(
         addr: Ipv4,
-        members: KVec<Ipv4>,
+        members: KVVec<Ipv4>,
         previous: Option<&Group>,
     ) -> Result<Group, ConfigError> {
-        let members = Arc::new(members, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?;
+        let members = Arc::new(members, config_gfp())?;
         let counters = match previous {
             Some(g) => g.counters.clone(),
             None => {
                 let fresh = GroupCounters::new().map_err(|_| ConfigError::OutOfMemory)?;
-                Arc::new(fresh, GFP_KERNEL).map_err(|_| ConfigError::OutOfMemory)?
+                Arc::new(fresh, config_gfp())?
             }
         };
         Ok(Group {
@@ -94,11 +94,16 @@ pub(crate) struct ServerNet {
 
 impl NetState for ServerNet {
     fn new() -> Result<Pin<KBox<Self>>> {
+        // Charged like a request's allocations: to whoever creates the
+        // namespace.
         let table = GroupTable::empty(random_u64()).map_err(|_| ENOMEM)?;
         let counters = ServerCounters::new()?;
         KBox::pin_init(
-            pin_init!(ServerNet { table <- RcuCell::new(table), counters }),
-            GFP_KERNEL,
+            try_pin_init!(ServerNet {
+                table <- RcuCell::new(table),
+                counters,
+            }? Error),
+            config_gfp(),
         )
     }
 }

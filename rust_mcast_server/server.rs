@@ -32,23 +32,31 @@ module! {
     license: "GPL",
 }
 
-struct RustMcastServer;
+/// Owns the module's registrations: dropping it at unload unregisters the
+/// family and every namespace's hook and state, then waits for pending RCU
+/// frees.
+struct RustMcastServer {
+    _registration: kernel_glue::module::Registration,
+}
 
 impl kernel::Module for RustMcastServer {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        kernel_glue::module::register()?;
+        let registration = kernel_glue::module::Registration::new()?;
         pr_info!(
             "loaded: max_groups={} max_members={}\n",
             groups::max_groups(),
             groups::max_members()
         );
-        Ok(RustMcastServer)
+        Ok(RustMcastServer {
+            _registration: registration,
+        })
     }
 }
 
 impl Drop for RustMcastServer {
     fn drop(&mut self) {
-        kernel_glue::module::unregister();
-        pr_info!("unloaded\n");
+        // The registration is dropped after this (a field drops after its
+        // owner's Drop), so the message comes first.
+        pr_info!("unloading\n");
     }
 }

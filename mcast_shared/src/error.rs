@@ -54,7 +54,9 @@ pub enum ConfigError {
     LinkLocalNotAllowed(Ipv4),
     /// Unknown bits in the flags attribute.
     UnknownFlags(u32),
-    /// The kernel could not allocate memory.
+    /// The kernel could not allocate memory. Configuration memory is
+    /// charged to the memory cgroup of the task that asks for it, so this is
+    /// usually that cgroup's limit.
     OutOfMemory,
 }
 
@@ -128,7 +130,10 @@ impl fmt::Display for ConfigError {
                 write!(f, "{ip} is link-local: allow it explicitly for this entry")
             }
             UnknownFlags(bits) => write!(f, "unknown entry flags {bits:#x}"),
-            OutOfMemory => write!(f, "out of kernel memory"),
+            OutOfMemory => write!(
+                f,
+                "out of memory: the requesting task's memory cgroup or the kernel is full"
+            ),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the first 8 bytes of the transport header. The kernel glue makes those
 //! bytes linear and writable; everything about *what* to do with them is here.
 
+use super::abi::checksum;
 use super::addr::Ipv4;
 use super::csum;
 
@@ -45,9 +46,9 @@ impl CsumState {
     /// From the kernel's `CHECKSUM_*` value.
     pub fn from_ip_summed(v: u8) -> CsumState {
         match v {
-            1 => CsumState::Unnecessary,
-            2 => CsumState::Complete,
-            3 => CsumState::Partial,
+            checksum::UNNECESSARY => CsumState::Unnecessary,
+            checksum::COMPLETE => CsumState::Complete,
+            checksum::PARTIAL => CsumState::Partial,
             _ => CsumState::None,
         }
     }
@@ -78,6 +79,8 @@ pub struct Ipv4Info {
     pub protocol: u8,
     /// TOS byte.
     pub tos: u8,
+    /// Time to live.
+    pub ttl: u8,
     /// Source address.
     pub saddr: Ipv4,
     /// Destination address.
@@ -104,6 +107,7 @@ impl Ipv4Info {
             total_len: u16::from_be_bytes([bytes[2], bytes[3]]),
             protocol: bytes[OFF_PROTOCOL],
             tos: bytes[OFF_TOS],
+            ttl: bytes[OFF_TTL],
             saddr: addr_at(bytes, OFF_SADDR),
             daddr: addr_at(bytes, OFF_DADDR),
             frag_offset: frag & 0x1fff,
@@ -137,11 +141,23 @@ fn addr_at(bytes: &[u8], off: usize) -> Ipv4 {
 }
 
 /// Server: the destination to look up among the groups, if this locally sent
-/// packet is one the proxy handles at all (UDP or VRRP over IPv4).
+/// packet is one the proxy handles at all: UDP or VRRP over IPv4, and not
+/// host-scoped. A multicast datagram sent with TTL 0 (`IP_MULTICAST_TTL 0`)
+/// must not leave the host (RFC 1112 §6.1); its copies would, so it gets
+/// none (and counts as nothing: it was never the proxy's).
 pub fn server_candidate(header: &[u8]) -> Option<Ipv4Info> {
     Ipv4Info::parse(header)
         .ok()
-        .filter(Ipv4Info::is_carried_protocol)
+        .filter(|info| info.is_carried_protocol() && info.ttl != 0)
+}
+
+/// Server: whether a matched datagram really holds the headers every copy
+/// rewrites ([`Ipv4Info::rewrite_len`]), by its IP total length and by the
+/// `available` bytes the packet has from its IP header on. A datagram that
+/// does not is malformed: counted once, and no copy is made.
+pub fn holds_rewrite_headers(info: &Ipv4Info, available: usize) -> bool {
+    let need = info.rewrite_len();
+    usize::from(info.total_len) >= need && available >= need
 }
 
 /// Server: turns a private copy's headers into the unicast copy for `member`:

@@ -2,6 +2,8 @@
 // is the entry point the kernel modules include with `#[path]`, so items refer
 // to each other with `super::`, never `crate::`.
 
+/// Kernel ABI numbers the modules rely on (pinned by `static_assert` in C).
+pub mod abi;
 /// IPv4 addresses: classification and formatting without `std`.
 pub mod addr;
 /// Ones-complement checksum arithmetic (RFC 1071, RFC 1624).

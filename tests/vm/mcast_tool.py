@@ -17,7 +17,8 @@ import time
 # ---- generic netlink -------------------------------------------------------
 NETLINK_GENERIC, GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 16, 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS = 1, 4, 0x300, 0x200
+CTRL_FAMILY_NAME = "nlctrl"
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS, NLM_F_DUMP_INTR = 1, 4, 0x300, 0x200, 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
 
@@ -80,6 +81,9 @@ class Genl:
         self.sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
         self.sock.bind((0, 0))
         self.seq = 0
+        if family == CTRL_FAMILY_NAME:
+            self.family_id = GENL_ID_CTRL
+            return
         reply = self._transact(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"), False)
         self.family_id = struct.unpack("=H", reply[0][CTRL_ATTR_FAMILY_ID][:2])[0]
 
@@ -113,6 +117,11 @@ class Genl:
                         raise GenlError(-err, "")
                     return replies
                 replies.append(parse_attrs(msg[4:]))
+
+    def ctrl_lookup(self, family):
+        """One nlctrl CTRL_CMD_GETFAMILY request for `family`."""
+        return self._transact(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                              nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"), False)
 
     def call(self, cmd, payload=b"", dump=False):
         return self._transact(self.family_id, cmd, payload, dump, P.MCAST_GENL_VERSION)
@@ -197,6 +206,160 @@ def genl_main(args):
                 print(json.dumps(counters(spec, g.call(c[op])[0])))
 
 
+# ---- measurements for the kernel review (06_kernel_review) --------------------
+def group_ip(i, base=100):
+    return ip4(f"239.{base}.{i // 250}.{i % 250 + 1}")
+
+
+def member_ip(i, base=200):
+    return ip4(f"10.{base}.{i // 250}.{i % 250 + 1}")
+
+
+def bench_changes_main(args):
+    """Times N group adds (no members), N one-member joins into one group,
+    and N stats queries (a request that changes nothing), each in one
+    process over one socket; prints JSON seconds. A change that waits for
+    an RCU grace period costs a grace period more than a query."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g = Genl(SERVER["family"])
+    out = {}
+    t0 = time.monotonic()
+    for i in range(args.count):
+        g.call(c["add"], nla(a["GROUP"], group_ip(i)))
+    out["adds_s"] = round(time.monotonic() - t0, 3)
+    g.call(c["clear"])  # room for the join group under the default limit of 1024
+    join_group = nla(a["GROUP"], ip4("239.250.0.1"))
+    g.call(c["add"], join_group)
+    t0 = time.monotonic()
+    for i in range(args.count):
+        g.call(c["join"], join_group + nla(a["MEMBERS"], member_ip(i)))
+    out["joins_s"] = round(time.monotonic() - t0, 3)
+    t0 = time.monotonic()
+    for i in range(args.count):
+        g.call(c["stats"])
+    out["queries_s"] = round(time.monotonic() - t0, 3)
+    out["members"] = sum(len(r.get(a["MEMBERS"], b"")) // 4 for r in g.call(c["members"], join_group, dump=True))
+    print(json.dumps(out))
+
+
+def churn_main(args):
+    """Changes the server's tables in a loop (join and quit one member of a
+    group) until --stop exists or --seconds pass; prints the change count."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g = Genl(SERVER["family"])
+    group = nla(a["GROUP"], ip4("239.251.0.1"))
+    member = nla(a["MEMBERS"], ip4("10.251.0.1"))
+    g.call(c["add"], group)
+    ready_file(args.ready)
+    n, deadline = 0, time.monotonic() + args.seconds
+    while time.monotonic() < deadline and not (args.stop and os.path.exists(args.stop)):
+        g.call(c["join"], group + member)
+        g.call(c["quit"], group + member)
+        n += 2
+    print(json.dumps(dict(changes=n)))
+
+
+def nlctrl_latency_main(args):
+    """Looks up a generic netlink family through nlctrl (CTRL_CMD_GETFAMILY,
+    which takes the genl mutex like every non-parallel family) --count
+    times; prints the latency in ms (median, 90th percentile, max)."""
+    g = Genl(CTRL_FAMILY_NAME)
+    lat = []
+    for _ in range(args.count):
+        t0 = time.monotonic()
+        g.ctrl_lookup(args.family)
+        lat.append((time.monotonic() - t0) * 1000)
+    lat.sort()
+    print(json.dumps(dict(n=len(lat), p50_ms=round(lat[len(lat) // 2], 2),
+                          p90_ms=round(lat[len(lat) * 9 // 10], 2), max_ms=round(lat[-1], 2))))
+
+
+def dump_intr_main(args):
+    """Dumps the server's groups and, once the first part has arrived,
+    deletes group --delete over another socket; prints JSON: the parts
+    received, the groups listed and whether any message carried
+    NLM_F_DUMP_INTR (the dump spans a change)."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g, other = Genl(SERVER["family"]), Genl(SERVER["family"])
+    body = struct.pack("=BBH", c["groups"], P.MCAST_GENL_VERSION, 0)
+    g.sock.send(struct.pack("=IHHII", 16 + len(body), g.family_id, NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+    groups, intr, parts, done = 0, False, 0, False
+    while not done:
+        data = g.sock.recv(1 << 16)
+        parts += 1
+        off = 0
+        while off + 16 <= len(data):
+            n, ty, fl, _, _ = struct.unpack_from("=IHHII", data, off)
+            intr |= bool(fl & NLM_F_DUMP_INTR)
+            if ty == NLMSG_ERROR:
+                raise GenlError(-struct.unpack_from("=i", data, off + 16)[0], "dump failed")
+            done |= ty == NLMSG_DONE
+            groups += ty not in (NLMSG_DONE, NLMSG_ERROR)
+            off += (n + 3) & ~3
+        if parts == 1:
+            other.call(c["delete"], nla(a["GROUP"], ip4(args.delete)))
+    print(json.dumps(dict(parts=parts, groups=groups, intr=intr)))
+
+
+def rotate_main(args):
+    """Deletes and re-adds the server's first group (239.100.x.y in the
+    order `genl server bulk` added them) over and over, until --stop exists:
+    every listing meanwhile must still show each group once."""
+    a, c = SERVER["attr"], SERVER["cmd"]
+    g = Genl(SERVER["family"])
+    ready_file(args.ready)
+    i = 0
+    while not os.path.exists(args.stop):
+        group = nla(a["GROUP"], group_ip(i % args.groups))
+        g.call(c["delete"], group)
+        g.call(c["add"], group)
+        i += 1
+        time.sleep(args.interval)
+    print(json.dumps(dict(rotations=i)))
+
+
+def cgroup_memory_current():
+    rel = open("/proc/self/cgroup").read().strip().split("::", 1)[1]
+    return int(open(f"/sys/fs/cgroup{rel}/memory.current").read())
+
+
+def fill_main(args):
+    """Fills the server's tables from inside an unprivileged user namespace
+    (run under `unshare -Urn`): groups of --members members each, in this
+    network namespace and, when one is full, in new ones (up to --max-ns),
+    until a request fails or --seconds pass. Prints JSON: groups added,
+    namespaces used, the error (errno and text) that stopped it, and how
+    much the memory cgroup's memory.current grew meanwhile."""
+    libc = __import__("ctypes").CDLL(None, use_errno=True)
+    a, c = SERVER["attr"], SERVER["cmd"]
+    members = nla(a["MEMBERS"], b"".join(member_ip(i) for i in range(args.members)))
+    ready_file(args.ready)
+    if args.go:
+        while not os.path.exists(args.go):
+            time.sleep(0.05)
+    before = cgroup_memory_current()
+    groups, namespaces, err = 0, 1, None
+    g = Genl(SERVER["family"])
+    deadline = time.monotonic() + args.seconds
+    i = 0
+    while time.monotonic() < deadline:
+        try:
+            g.call(c["add"], nla(a["GROUP"], group_ip(i)) + members)
+            groups, i = groups + 1, i + 1
+        except GenlError as e:
+            if e.errno == 28 and namespaces < args.max_ns:  # ENOSPC: this namespace is full
+                if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+                    err = dict(errno=__import__("ctypes").get_errno(), text="unshare failed")
+                    break
+                g.sock.close()
+                g, namespaces, i = Genl(SERVER["family"]), namespaces + 1, 0
+                continue
+            err = dict(errno=e.errno, text=e.msg)
+            break
+    print(json.dumps(dict(groups=groups, namespaces=namespaces, error=err,
+                          charged=cgroup_memory_current() - before)))
+
+
 # ---- traffic -----------------------------------------------------------------
 def payload_for(seq, size):
     head = struct.pack("!I", seq)
@@ -206,7 +369,8 @@ def payload_for(seq, size):
 def send_main(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, args.ttl)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, args.ttl)
+    if args.ttl > 0:  # IP_TTL 0 is invalid; a multicast TTL of 0 is host scope
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, args.ttl)
     if args.no_check:
         s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
     if args.bind:
@@ -214,7 +378,7 @@ def send_main(args):
     if args.pmtu_off:
         s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
     for i in range(args.count):
-        s.sendto(payload_for(i, args.size), (args.group, args.port))
+        s.sendto(payload_for(args.first_seq + i, args.size), (args.group, args.port))
         if args.interval:
             time.sleep(args.interval)
 
@@ -378,6 +542,8 @@ def rawsend_main(args):
         if args.vrrp:
             body = vrrp_body(args.vrrp, args.src, args.dst)
             pkt = build_ip(args.src, args.dst, 112, body, args.tos, args.ttl, 0x2000 + i)
+        elif args.truncate is not None:  # an IP header saying UDP, then fewer bytes than a UDP header
+            pkt = build_ip(args.src, args.dst, 17, b"\x9c\x40\x13\x88"[:args.truncate], args.tos, args.ttl, 0x3000 + i)
         else:
             body = udp_segment(args.src, args.dst, args.sport, args.dport, payload_for(i, args.size))
             pkt = build_ip(args.src, args.dst, 17, body, args.tos, max(args.ttl, 64), 0x1000 + i)
@@ -426,6 +592,7 @@ def main():
     s.add_argument("--no-check", action="store_true")
     s.add_argument("--pmtu-off", action="store_true")
     s.add_argument("--bind")
+    s.add_argument("--first-seq", type=int, default=0, help="sequence number of the first datagram")
     r = sub.add_parser("recv")
     r.add_argument("--group", required=True)
     r.add_argument("--port", type=int, required=True)
@@ -459,6 +626,30 @@ def main():
     w.add_argument("--size", type=int, default=64)
     w.add_argument("--count", type=int, default=1)
     w.add_argument("--vrrp", type=int, choices=[2, 3])
+    w.add_argument("--truncate", type=int, choices=range(0, 8),
+                   help="send an IP header saying UDP with only this many bytes after it")
+    b = sub.add_parser("bench-changes")
+    b.add_argument("--count", type=int, default=1024)
+    ch = sub.add_parser("churn")
+    ch.add_argument("--seconds", type=float, default=30)
+    ch.add_argument("--stop")
+    ch.add_argument("--ready")
+    nl = sub.add_parser("nlctrl-latency")
+    nl.add_argument("--family", default="rmcast_client")
+    nl.add_argument("--count", type=int, default=100)
+    di = sub.add_parser("dump-intr")
+    di.add_argument("--delete", required=True)
+    ro = sub.add_parser("rotate")
+    ro.add_argument("--groups", type=int, required=True)
+    ro.add_argument("--stop", required=True)
+    ro.add_argument("--ready")
+    ro.add_argument("--interval", type=float, default=0.05, help="seconds between rotations")
+    f = sub.add_parser("fill")
+    f.add_argument("--members", type=int, default=1024)
+    f.add_argument("--max-ns", type=int, default=4)
+    f.add_argument("--seconds", type=float, default=120)
+    f.add_argument("--ready")
+    f.add_argument("--go")
     v = sub.add_parser("vrrp-recv")
     v.add_argument("--join", required=True)
     v.add_argument("--count", type=int, default=1)
@@ -468,7 +659,9 @@ def main():
     args = p.parse_args()
     try:
         {"genl": genl_main, "send": send_main, "recv": recv_main, "capture": capture_main,
-         "rawsend": rawsend_main, "vrrp-recv": vrrp_recv_main}[args.what](args)
+         "rawsend": rawsend_main, "vrrp-recv": vrrp_recv_main, "bench-changes": bench_changes_main,
+         "churn": churn_main, "nlctrl-latency": nlctrl_latency_main, "fill": fill_main,
+         "dump-intr": dump_intr_main, "rotate": rotate_main}[args.what](args)
     except GenlError as e:
         print(f"genl error {e.errno}: {e.msg}", file=sys.stderr)
         sys.exit(min(e.errno, 125))

@@ -14,6 +14,8 @@
 //! cargo run -q -p mcast_shared --bin mcast-gen-header > kernel_glue/mcast_proto.h
 //! cargo run -q -p mcast_shared --bin mcast-gen-header -- --python > tests/vm/mcast_proto.py
 //! ```
+use mcast_shared::abi::{checksum, verdict, xmit};
+use mcast_shared::error::errno;
 use mcast_shared::genl::{self, client, family, limits, server, Counter};
 
 /// The command that rewrites the Python module, named in its first lines and
@@ -159,6 +161,29 @@ fn definitions() -> Defs {
     d.int("DEFAULT_MAX_MEMBERS", limits::DEFAULT_MAX_MEMBERS, PY);
     d.int("DEFAULT_MAX_ENTRIES", limits::DEFAULT_MAX_ENTRIES, PY);
     d.int("LIMIT_CEILING", limits::CEILING, PY);
+    d.section();
+    // Kernel numbers the Rust side relies on; helpers.c pins each with
+    // static_assert against the kernel's headers.
+    let kernel: [(&str, i64); 14] = [
+        ("NF_ACCEPT", verdict::NF_ACCEPT.into()),
+        ("NF_STOLEN", verdict::NF_STOLEN.into()),
+        ("NET_XMIT_SUCCESS", xmit::NET_XMIT_SUCCESS.into()),
+        ("NET_XMIT_CN", xmit::NET_XMIT_CN.into()),
+        ("CHECKSUM_NONE", checksum::NONE.into()),
+        ("CHECKSUM_UNNECESSARY", checksum::UNNECESSARY.into()),
+        ("CHECKSUM_COMPLETE", checksum::COMPLETE.into()),
+        ("CHECKSUM_PARTIAL", checksum::PARTIAL.into()),
+        ("EPERM", errno::EPERM.into()),
+        ("ENOENT", errno::ENOENT.into()),
+        ("ENOMEM", errno::ENOMEM.into()),
+        ("EEXIST", errno::EEXIST.into()),
+        ("EINVAL", errno::EINVAL.into()),
+        ("ENOSPC", errno::ENOSPC.into()),
+    ];
+    for (name, v) in kernel {
+        let v = u64::try_from(v).expect("kernel numbers here are not negative");
+        d.int(&format!("KERNEL_{name}"), v, C);
+    }
     d
 }
 

@@ -282,3 +282,30 @@ fn exact_port_wins_over_any_port() {
         None
     );
 }
+
+#[test]
+fn host_scoped_ttl_zero_is_never_a_candidate() {
+    assert!(server_candidate(&udp_packet(GROUP, 0, 0, b"x")).is_none());
+    for ttl in [1u8, 64, 255] {
+        let info = server_candidate(&udp_packet(GROUP, 0, ttl, b"x")).unwrap();
+        assert_eq!((info.daddr, info.ttl), (GROUP, ttl));
+    }
+}
+
+#[test]
+fn a_datagram_too_short_for_its_udp_header_is_malformed() {
+    // An IP header that says UDP, followed by 4 bytes (a raw socket can send it).
+    let mut p = ip_header(PROTO_UDP, 4, 0, 1, GROUP, 0x4000);
+    p.extend_from_slice(&[1, 2, 3, 4]);
+    let info = server_candidate(&p).unwrap();
+    assert!(!holds_rewrite_headers(&info, p.len()));
+    // The bytes are there but the total length says they are not ours.
+    let mut whole = udp_packet(GROUP, 0, 1, b"payload");
+    whole[2..4].copy_from_slice(&24u16.to_be_bytes());
+    let info = Ipv4Info::parse(&whole).unwrap();
+    assert!(!holds_rewrite_headers(&info, whole.len()));
+    let good = udp_packet(GROUP, 0, 1, b"payload");
+    let info = server_candidate(&good).unwrap();
+    assert!(holds_rewrite_headers(&info, good.len()));
+    assert!(!holds_rewrite_headers(&info, 27));
+}

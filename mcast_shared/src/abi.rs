@@ -1,0 +1,33 @@
+//! Numbers of the kernel's ABI that the modules' Rust code relies on without
+//! seeing the C headers. `make header` carries them into
+//! `kernel_glue/mcast_proto.h`, where `kernel_glue/helpers.c` pins each one
+//! to the kernel's own definition with `static_assert`: a kernel where one
+//! differs does not build the modules.
+
+/// Netfilter verdicts (`include/uapi/linux/netfilter.h`).
+pub mod verdict {
+    /// `NF_ACCEPT`: the packet continues.
+    pub const NF_ACCEPT: u32 = 1;
+    /// `NF_STOLEN`: the hook took the packet.
+    pub const NF_STOLEN: u32 = 2;
+}
+
+/// Return values of the transmit path (`include/linux/netdevice.h`).
+pub mod xmit {
+    /// `NET_XMIT_SUCCESS`.
+    pub const NET_XMIT_SUCCESS: i32 = 0;
+    /// `NET_XMIT_CN`: congestion notified, the packet may still be sent.
+    pub const NET_XMIT_CN: i32 = 2;
+}
+
+/// `skb->ip_summed` values (`include/linux/skbuff.h`).
+pub mod checksum {
+    /// `CHECKSUM_NONE`.
+    pub const NONE: u8 = 0;
+    /// `CHECKSUM_UNNECESSARY`.
+    pub const UNNECESSARY: u8 = 1;
+    /// `CHECKSUM_COMPLETE`.
+    pub const COMPLETE: u8 = 2;
+    /// `CHECKSUM_PARTIAL`.
+    pub const PARTIAL: u8 = 3;
+}
