@@ -40,7 +40,7 @@ esac
 # show_tail FILE: the end of a log, indented, for a FAIL line's diagnosis
 show_tail() { tail -n "${2:-25}" "$1" | sed 's/^/    | /'; }
 
-CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1200}
+CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1800}
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
 [ "$cases" = none ] && cases=""
 for c in $cases; do
