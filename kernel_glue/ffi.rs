@@ -39,7 +39,7 @@ extern "C" {
     pub fn rmc_skb_len_from_network(skb: *const SkBuff) -> c_uint;
     pub fn rmc_skb_set_untracked(skb: *mut SkBuff);
     pub fn rmc_skb_bridged_prerouting(skb: *const SkBuff) -> bool;
-    pub fn rmc_skb_for_this_host(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_bridged_for_other_host(skb: *const SkBuff) -> bool;
     pub fn rmc_skb_has_nf_bridge(skb: *const SkBuff) -> bool;
     pub fn rmc_skb_ct_zone_id(skb: *const SkBuff) -> u16;
 

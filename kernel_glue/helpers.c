@@ -70,8 +70,21 @@ void rmc_skb_set_untracked(struct sk_buff *skb)
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb) { return nf_bridge_in_prerouting(skb); }
 /* A frame that went through a bridge's PRE_ROUTING with br_netfilter (still there, or passed up since). */
 bool rmc_skb_has_nf_bridge(const struct sk_buff *skb) { return nf_bridge_info_get(skb) != NULL; }
-/* Addressed to this host's link-layer address (on a bridge port: the bridge's, br_handle_frame). */
-bool rmc_skb_for_this_host(const struct sk_buff *skb) { return skb->pkt_type == PACKET_HOST; }
+/*
+ * In the bridge's PRE_ROUTING: addressed to another host's link-layer
+ * address (br_netfilter's setup_pre_routing turns PACKET_OTHERHOST into
+ * PACKET_HOST for the IPv4 hooks and keeps the truth here).
+ */
+bool rmc_skb_bridged_for_other_host(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	const struct nf_bridge_info *nf_bridge = nf_bridge_info_get(skb);
+
+	return nf_bridge && nf_bridge->pkt_otherhost;
+#else
+	return false;
+#endif
+}
 /* The conntrack zone of the skb's entry or template, as nf_defrag_ipv4 reads it. */
 u16 rmc_skb_ct_zone_id(const struct sk_buff *skb)
 {

@@ -31,7 +31,7 @@ struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb);
 void rmc_kfree_skb(struct sk_buff *skb);
 void rmc_skb_set_untracked(struct sk_buff *skb);
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb);
-bool rmc_skb_for_this_host(const struct sk_buff *skb);
+bool rmc_skb_bridged_for_other_host(const struct sk_buff *skb);
 bool rmc_skb_has_nf_bridge(const struct sk_buff *skb);
 u16 rmc_skb_ct_zone_id(const struct sk_buff *skb);
 

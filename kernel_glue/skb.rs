@@ -69,11 +69,14 @@ impl<'a> Packet<'a> {
         unsafe { ffi::rmc_skb_has_nf_bridge(self.as_ptr()) }
     }
 
-    /// Whether the frame is addressed to this host's link-layer address
-    /// (`PACKET_HOST`; on a bridge port, the bridge's own address).
-    pub fn for_this_host(&self) -> bool {
-        // SAFETY: valid skb per the invariant; a plain field read.
-        unsafe { ffi::rmc_skb_for_this_host(self.as_ptr()) }
+    /// In a bridge's PRE_ROUTING ([`Packet::bridged`]): whether the frame
+    /// is addressed to another host's link-layer address, not the bridge's
+    /// (br_netfilter shows it to the IPv4 hooks as `PACKET_HOST` and keeps
+    /// the truth in `nf_bridge->pkt_otherhost`).
+    pub fn bridged_for_other_host(&self) -> bool {
+        // SAFETY: valid skb per the invariant; reads its nf_bridge extension
+        // (include/linux/skbuff.h, net/bridge/br_netfilter_hooks.c, 6.12).
+        unsafe { ffi::rmc_skb_bridged_for_other_host(self.as_ptr()) }
     }
 
     /// The conntrack zone of the packet's conntrack entry or template

@@ -25,7 +25,9 @@ impl PacketHook for ClientNet {
         // host (the bridge's own address) is handled there, once: when the
         // bridge passes it up, its PRE_ROUTING has run (br_netfilter's
         // ip_sabotage_in skips it, unless our hook comes first).
-        if packet.crossed_bridge_netfilter() && !(packet.bridged() && packet.for_this_host()) {
+        if packet.crossed_bridge_netfilter()
+            && (!packet.bridged() || packet.bridged_for_other_host())
+        {
             return Verdict::Accept;
         }
         // Only the first fragment carries the port: gather a marked

@@ -4,28 +4,7 @@
 # printed as "info:" lines (collected in docs/measurements-issue12.md).
 . "$VMDIR/lib.sh"
 
-info() { echo "info: $CASE: $*"; stamp "info: $*"; }
-# usec: the time now in microseconds (no process start)
-usec() { echo "${EPOCHREALTIME/./}"; }
-# gone IFACE: wait (bounded, 120 s) until a network device has disappeared
-gone() { local i; for i in $(seq 6000); do [ -e "/sys/class/net/$1" ] || return 0; sleep 0.02; done; return 1; }
-# counter NS SIDE NAME: one global counter of a module in namespace NS
-counter() { ns_run "$1" $TOOL genl "$2" stats | json "['$3']"; }
-# Grace periods are counted, not guessed from timings: the function
-# profiler (CONFIG_FUNCTION_PROFILER) counts the calls of synchronize_rcu,
-# kernel-wide, while it is on (profile_on, from the first scenario on).
-TRACING=/sys/kernel/tracing
-profile_on() {
-	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
-	echo synchronize_rcu > $TRACING/set_ftrace_filter && echo 1 > $TRACING/function_profile_enabled
-}
-# sync_rcu_calls: synchronize_rcu calls since profile_on, all CPUs
-sync_rcu_calls() {
-	cat $TRACING/trace_stat/function* 2>/dev/null | awk '$1 == "synchronize_rcu" { n += $2 } END { print n + 0 }'
-}
-# fields NAME...: the named fields of the JSON object on stdin, on one line
-# (one Python start for all of them)
-fields() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(*(d[k] for k in sys.argv[1:]))' "$@"; }
+. "$VMDIR/review-lib.sh"
 
 # ---- 1. namespace exit: no grace period per namespace per module ----------
 # teardown_ms N: creates N namespaces, deletes them and prints the ms until
@@ -110,89 +89,9 @@ changes_without_grace_periods() {
 	cleanup_network
 }
 
-# ---- 3. memory charged to whoever asked --------------------------------------
-# An unprivileged user (nobody) in a user namespace of its own (unshare
-# -Urn) fills the server's tables in a memory cgroup with little room. Its
-# task is exempt from the OOM killer (oom_score_adj -1000, set by root), so
-# a charge that does not fit fails the request with ENOMEM instead of
-# killing the filler: what a request's allocations cost is what is checked.
-memcg_charge() {
-	local cg=/sys/fs/cgroup/rmc$SUFFIX tmp=/tmp/fill.$SUFFIX out cur room=$((8 << 20))
-	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup ||
-		{ fail "memcg: cannot mount cgroup2"; return; }
-	grep -qw memory /sys/fs/cgroup/cgroup.controllers || { fail "memcg: no memory controller"; return; }
-	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
-	mkdir -p "$cg" "$tmp" && chmod 777 "$tmp"
-	# The tool where nobody can read it.
-	cp "$VMDIR/mcast_tool.py" "$VMDIR/mcast_proto.py" "$tmp/"
-	sh -c "echo \$\$ > $cg/cgroup.procs && echo -1000 > /proc/self/oom_score_adj &&
-		exec setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn \
-		python3 $tmp/mcast_tool.py fill --members 1024 --max-ns 4 --seconds 240 \
-		--ready $tmp/ready --go $tmp/go" > "$tmp/out" 2>&1 &
-	if wait_ready "$tmp/ready" "the unprivileged filler"; then
-		cur=$(cat "$cg/memory.current")
-		echo $((cur + room)) > "$cg/memory.max"
-		touch "$tmp/go"
-	fi
-	wait
-	out=$(cat "$tmp/out")
-	info "unprivileged fill in a cgroup with $((room >> 20)) MiB of room: $out"
-	expect_eq "an unprivileged user namespace filling the tables gets ENOMEM" \
-		"$(echo "$out" | json "['error']['errno']" 2>/dev/null)" 12
-	case $(echo "$out" | json "['error']['text']" 2>/dev/null) in
-		*memory*cgroup*) pass "the ENOMEM comes with a text that names the memory cgroup" ;;
-		*) fail "ENOMEM text: $out" ;;
-	esac
-	local charged
-	charged=$(echo "$out" | json "['charged']" 2>/dev/null)
-	# 1024 members of 4 bytes per group: the tables of the groups added.
-	if [ -n "$charged" ] && [ "$charged" -ge $((4096 * $(echo "$out" | json "['groups']"))) ] &&
-		[ "$charged" -ge $((room / 2)) ]; then
-		pass "the cgroup's memory.current shows the tables ($((charged >> 10)) KiB)"
-	else
-		fail "memory.current grew by ${charged:-?} bytes: $out"
-	fi
-	rmdir "$cg" 2>/dev/null
-}
-
-# ---- 8. consistent dumps --------------------------------------------------
-consistent_dumps() {
-	local ns=du$SUFFIX out stop=/tmp/rotate-stop.$SUFFIX i bad=0 list n dup
-	rmmod rust_mcast_server && insmod "$MODDIR/rust_mcast_server.ko" max_groups=4096 ||
-		{ fail "server module with max_groups=4096"; return; }
-	new_ns "$ns"
-	in_ns "$ns" $TOOL genl server bulk 3000 0
-	out=$(in_ns "$ns" $TOOL dump-intr --delete 239.100.0.1 2>&1)
-	info "dump of 3000 groups with a delete after its first part: $out"
-	case $out in
-		*'"intr": true'*) pass "a change between two parts of a dump sets NLM_F_DUMP_INTR ($out)" ;;
-		*) fail "dump across a delete: no NLM_F_DUMP_INTR: $out" ;;
-	esac
-	in_ns "$ns" $TOOL genl server add 239.100.0.1
-	# The CLI restarts an interrupted dump: while the first group is deleted
-	# and re-added over and over, every listing shows each group once and
-	# misses at most the one being moved.
-	rm -f "$stop"
-	in_ns "$ns" $TOOL rotate --groups 3000 --stop "$stop" --ready "$stop.ready" > "$stop.out" 2>&1 &
-	wait_ready "$stop.ready" "the rotating change loop"
-	for i in 1 2 3 4 5; do
-		list=$(in_ns "$ns" multis_admin -S 2>&1 | grep -o '239\.100\.[0-9]*\.[0-9]*')
-		n=$(echo "$list" | sort -u | wc -l)
-		dup=$(echo "$list" | sort | uniq -d | wc -l)
-		[ "$n" -ge 2999 ] && [ "$dup" = 0 ] || { bad=$((bad + 1)); info "listing $i: $n groups, $dup twice"; }
-	done
-	touch "$stop"; wait
-	info "5 CLI listings of 3000 groups while the first group moves to the end: $(cat "$stop.out")"
-	expect_eq "multis_admin -S restarts interrupted dumps: 5 listings, each group once, none skipped (bad listings)" "$bad" 0
-	cleanup_network
-	rmmod rust_mcast_server; load_modules
-}
-
 load_modules
 profile_on || fail "function profiler (CONFIG_FUNCTION_PROFILER) for counting synchronize_rcu"
 namespace_teardown
 changes_without_grace_periods
-consistent_dumps
-memcg_charge
 
 case_done
