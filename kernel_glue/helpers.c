@@ -32,6 +32,8 @@
  * not build.
  */
 static_assert(MCAST_KERNEL_NF_ACCEPT == NF_ACCEPT);
+/* kernel_glue/genl.rs keeps a dump's position in cb->args as 6 longs */
+static_assert(sizeof_field(struct netlink_callback, args) == 6 * sizeof(long));
 static_assert(MCAST_KERNEL_NF_STOLEN == NF_STOLEN);
 static_assert(MCAST_KERNEL_NET_XMIT_SUCCESS == NET_XMIT_SUCCESS);
 static_assert(MCAST_KERNEL_NET_XMIT_CN == NET_XMIT_CN);
@@ -69,7 +71,14 @@ void rmc_skb_set_untracked(struct sk_buff *skb)
 /* A frame br_netfilter runs through the IPv4 hooks on its way across a bridge. */
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb) { return nf_bridge_in_prerouting(skb); }
 /* A frame that went through a bridge's PRE_ROUTING with br_netfilter (still there, or passed up since). */
-bool rmc_skb_has_nf_bridge(const struct sk_buff *skb) { return nf_bridge_info_get(skb) != NULL; }
+bool rmc_skb_has_nf_bridge(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	return nf_bridge_info_get(skb) != NULL;
+#else
+	return false;   /* nf_bridge_info_get exists only with br_netfilter */
+#endif
+}
 /*
  * In the bridge's PRE_ROUTING: addressed to another host's link-layer
  * address (br_netfilter's setup_pre_routing turns PACKET_OTHERHOST into
@@ -123,9 +132,15 @@ u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
 
 /* ---- netfilter and namespaces ---- */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }
-/* The module's per-namespace pointer (pernet_operations.size = a pointer). */
-void *rmc_net_slot_read(const struct net *net, unsigned int id) { return READ_ONCE(*(void **)net_generic(net, id)); }
-void rmc_net_slot_write(const struct net *net, unsigned int id, void *state) { WRITE_ONCE(*(void **)net_generic(net, id), state); }
+/*
+ * The module's per-namespace pointer (pernet_operations.size = a pointer):
+ * published with release semantics so a hook on another CPU that sees the
+ * pointer sees the state it points to initialised (smp_store_release /
+ * smp_load_acquire: the reader reaches the slot through the hook call, a
+ * control dependency, which orders no loads).
+ */
+void *rmc_net_slot_read(const struct net *net, unsigned int id) { return smp_load_acquire((void **)net_generic(net, id)); }
+void rmc_net_slot_write(const struct net *net, unsigned int id, void *state) { smp_store_release((void **)net_generic(net, id), state); }
 int rmc_nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops) { return nf_register_net_hook(net, ops); }
 void rmc_nf_unregister_net_hook(struct net *net, const struct nf_hook_ops *ops) { nf_unregister_net_hook(net, ops); }
 

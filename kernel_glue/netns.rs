@@ -36,8 +36,8 @@ impl<'a> Net<'a> {
         self.ptr.as_ptr()
     }
 
-    /// The module's slot in this namespace (READ_ONCE: the hook reads it
-    /// while init or exit may write it on another CPU).
+    /// The module's slot in this namespace (an acquire load: the hook reads
+    /// it while init or exit may write it on another CPU).
     fn slot(self) -> *mut crate::ModuleNetState {
         // SAFETY: live net per the type's invariant; the id belongs to our
         // registered pernet_operations, whose `.size` is one pointer, so
@@ -45,7 +45,8 @@ impl<'a> Net<'a> {
         unsafe { ffi::rmc_net_slot_read(self.as_ptr(), ffi::rmc_module_net_id()).cast() }
     }
 
-    /// Sets the module's slot (WRITE_ONCE).
+    /// Sets the module's slot (a release store: the state is initialised
+    /// before any CPU can see the pointer).
     ///
     /// # Safety
     /// Only `.init` and `.exit` of our pernet_operations write the slot.

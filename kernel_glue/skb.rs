@@ -80,7 +80,10 @@ impl<'a> Packet<'a> {
     }
 
     /// The conntrack zone of the packet's conntrack entry or template
-    /// (default zone if none), as nf_defrag_ipv4 reads it.
+    /// (default zone if none), as nf_defrag_ipv4 reads it. The client runs
+    /// first in PRE_ROUTING, as nf_defrag_ipv4 does (-400), so a zone
+    /// template the raw table sets later (-300) is not attached yet; what
+    /// counts is a zone attached before the stack (tc `act_ct`, OVS).
     pub fn conntrack_zone(&self) -> u16 {
         // SAFETY: valid skb per the invariant; nf_ct_get only reads
         // skb->_nfct (include/net/netfilter/nf_conntrack.h, 6.12) and the

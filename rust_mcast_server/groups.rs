@@ -94,8 +94,9 @@ pub(crate) struct ServerNet {
 
 impl NetState for ServerNet {
     fn new() -> Result<Pin<KBox<Self>>> {
-        // Charged like a request's allocations: to whoever creates the
-        // namespace.
+        // Charged like a request's allocations (GFP_KERNEL_ACCOUNT): to
+        // whoever creates the namespace, or, for the namespaces that exist
+        // when the module loads, to the task that loads it.
         let table = GroupTable::empty(random_u64()).map_err(|_| ENOMEM)?;
         let counters = ServerCounters::new()?;
         KBox::pin_init(
