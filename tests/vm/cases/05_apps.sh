@@ -474,8 +474,8 @@ vrrp_on_segment() {
 	on $SW "ip link set pa up && ip link set pb up"
 	ip netns exec $SW python3 "$APPS/l2switch.py" pa pb --ready "$W/sw.ready" --stats "$W/sw.json" &
 	swpid=$!
-	wait_until 20 test -e "$W/sw.ready"
-	expect_ok "segment: the switch carries unicast (ping)" in_ns $KA ping -c 1 -W 5 10.0.50.2
+	wait_ready "$W/sw.ready" "the L2 switch"
+	expect_ok "segment: the switch carries unicast (ping)" in_ns $KA ping -c 1 -W 20 10.0.50.2
 
 	ka_conf sA 150 $VIP 3; ka_conf sB 100 $VIP 3
 	ka_start $KA sA; ka_start $KB sB
