@@ -179,10 +179,10 @@ round() {
 			{ [ $WIRE = no ] || grep -q 'listening on' "$W/wire.err"; }
 	}
 	start=$SECONDS
-	if wait_until 60 ready; then
+	if wait_until 180 ready; then
 		READY=yes
 	else
-		fail "$tag: receivers did not all join within 60 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')"
+		fail "$tag: receivers did not all join within 180 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')"
 	fi
 	info "$tag: receivers joined in $((SECONDS - start)) s"
 
@@ -443,7 +443,7 @@ vrrp_across_router() {
 	ka_conf rA 150 $VIP 2; ka_conf rB 100 $VIP 2
 	ka_start "$NS_SND" rA; ka_start "$m1" rB
 	bad_ttl() { grep -q 'invalid TTL/HL. Received 254' "$W/rA.log" && grep -q 'invalid TTL/HL. Received 254' "$W/rB.log"; }
-	wait_until 25 bad_ttl
+	wait_until 90 bad_ttl
 	wait_vips "1 1" 15 "$NS_SND" "$m1"
 	n=$(restored "$m1" $SENDER_IP 0)
 	if [ "${n:-0}" -gt 0 ]; then
@@ -487,7 +487,7 @@ vrrp_on_segment() {
 	ip netns exec $KB tcpdump -Z root -l -nn -v -c 1 -i eth0 "ip proto 112 and src 10.0.50.1 and dst 10.0.50.2" \
 		> "$W/vrrp.wire" 2> "$W/vrrp.wire.err" &
 	local dump=$!
-	wait_until 15 grep -q 'listening on' "$W/vrrp.wire.err"
+	wait_until 60 grep -q 'listening on' "$W/vrrp.wire.err"
 	# keepalived reads adverts with a raw socket, which takes them whatever
 	# their destination; beside it, what arrives from the master and where to.
 	ip netns exec $KB python3 "$VMDIR/mcast_tool.py" vrrp-recv --join 10.0.50.2 --src 10.0.50.1 --count 3 --timeout 120 \
