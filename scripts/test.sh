@@ -95,7 +95,7 @@ timing "cargo test" "$t0"
 # measured guest time; a case not named below joins the second guest. Then
 # the harness self-test beside the packaging tests (both boot the debug
 # kernel too). Never more than two guests at once: each keeps a core busy.
-VM_CASES_FIRST="02_server 04_cli 07_kernel_review_datapath"
+VM_CASES_FIRST="02_server 03_client 04_cli 07_kernel_review_datapath"
 all_cases=$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')
 VM_CASES_SECOND=$(for c in $all_cases; do [[ " $VM_CASES_FIRST " == *" $c "* ]] || echo "$c"; done | xargs)
 
