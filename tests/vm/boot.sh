@@ -3,15 +3,17 @@
 # and runs one shell command in it: tests/vm/boot.sh KERNEL_DIR RESULTS_DIR
 # LIMIT COMMAND. The guest's console (kernel messages and the command's
 # output) goes to stdout, CRs removed; RESULTS_DIR is shared read-write at
-# the same path; QEMU's pid is in RESULTS_DIR/.qemu-pid. Exit status: the command's; 124 when LIMIT seconds passed;
-# 255 when the guest ended without one (a panic reboots it at once).
+# the same path; QEMU's pid is in RESULTS_DIR/.qemu-pid. Exit status: the
+# command's; 124 when LIMIT seconds passed; 255 when the guest ended without
+# one (a panic reboots it at once).
 #
 # Our own minimal init (tests/vm/guest-init.sh) instead of virtme-ng's: the
 # same kind of guest, without udev's coldplug and systemd-tmpfiles, which
 # took 3 to 6 minutes of every debug-kernel boot under TCG. As with any
 # QEMU here: stdin must be open (</dev/null) and the output piped, never
 # redirected to a file (QEMU reopens its stdout with O_TRUNC).
-# MCAST_VM_ACCEL=kvm where KVM works (not on the project's machines).
+# MCAST_VM_ACCEL=kvm where KVM works (not on the project's machines);
+# MCAST_VM_APPEND: more boot options (e.g. to measure a checker's cost).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kdir=${1:?kernel build dir}; results=${2:?results dir}; limit=${3:?time limit}; command=${4:?command}

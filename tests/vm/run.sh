@@ -13,8 +13,7 @@ results=${MCAST_VM_RESULTS:-$here/../../build/vm}
 limit=${MCAST_VM_TIMEOUT:-3600}
 rm -rf "$results"; mkdir -p "$results"
 # A kernel with kmemleak is the debug kernel: its checkers must all be on.
-# Boot options: every KASAN report, not only the first of the boot; a log
-# buffer that holds a run's reports until the guest copies them.
+# (Boot options are boot.sh's.)
 debug_kernel=0
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
