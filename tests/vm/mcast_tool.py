@@ -326,37 +326,46 @@ def cgroup_memory_current():
 def fill_main(args):
     """Fills the server's tables from inside an unprivileged user namespace
     (run under `unshare -Urn`): groups of --members members each, in this
-    network namespace and, when one is full, in new ones (up to --max-ns),
-    until a request fails or --seconds pass. Prints JSON: groups added,
-    namespaces used, the error (errno and text) that stopped it, and how
-    much the memory cgroup's memory.current grew meanwhile."""
-    libc = __import__("ctypes").CDLL(None, use_errno=True)
+    network namespace and, when one is full (ENOSPC), in the next of
+    --max-ns, until a request fails or --seconds pass.
+
+    Everything the filler needs is set up before --ready: a socket in each
+    namespace (sockets stay in the namespace they were opened in) and one
+    warm-up group, so that once root has moved it into a memory cgroup with
+    little room and created --go, what the cgroup is charged is the tables,
+    and the filler itself needs no new page (a page fault the cgroup cannot
+    satisfy, with no task to kill, would retry forever).
+
+    Prints JSON: groups added after --go, namespaces used, the error (errno
+    and text) that stopped it, and how much the cgroup's memory.current grew."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
     a, c = SERVER["attr"], SERVER["cmd"]
     members = nla(a["MEMBERS"], b"".join(member_ip(i) for i in range(args.members)))
+    socks = []
+    for n in range(args.max_ns):
+        if n and libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+        socks.append(Genl(SERVER["family"]))
+    socks[0].call(c["add"], nla(a["GROUP"], group_ip(0)) + members)
     ready_file(args.ready)
     if args.go:
         while not os.path.exists(args.go):
             time.sleep(0.05)
     before = cgroup_memory_current()
-    groups, namespaces, err = 0, 1, None
-    g = Genl(SERVER["family"])
+    groups, ns, i, err = 0, 0, 1, None
     deadline = time.monotonic() + args.seconds
-    i = 0
     while time.monotonic() < deadline:
         try:
-            g.call(c["add"], nla(a["GROUP"], group_ip(i)) + members)
+            socks[ns].call(c["add"], nla(a["GROUP"], group_ip(i)) + members)
             groups, i = groups + 1, i + 1
         except GenlError as e:
-            if e.errno == 28 and namespaces < args.max_ns:  # ENOSPC: this namespace is full
-                if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
-                    err = dict(errno=__import__("ctypes").get_errno(), text="unshare failed")
-                    break
-                g.sock.close()
-                g, namespaces, i = Genl(SERVER["family"]), namespaces + 1, 0
+            if e.errno == 28 and ns + 1 < len(socks):  # ENOSPC: this namespace is full
+                ns, i = ns + 1, 0
                 continue
             err = dict(errno=e.errno, text=e.msg)
             break
-    print(json.dumps(dict(groups=groups, namespaces=namespaces, error=err,
+    print(json.dumps(dict(groups=groups, namespaces=ns + 1, error=err,
                           charged=cgroup_memory_current() - before)))
 
 

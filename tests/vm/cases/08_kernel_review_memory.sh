@@ -40,12 +40,14 @@ consistent_dumps() {
 
 # ---- 3. memory charged to whoever asked --------------------------------------
 # An unprivileged user (nobody) in a user namespace of its own (unshare
-# -Urn) fills the server's tables in a memory cgroup with little room. Its
-# task is exempt from the OOM killer (oom_score_adj -1000, set by root), so
-# a charge that does not fit fails the request with ENOMEM instead of
-# killing the filler: what a request's allocations cost is what is checked.
+# -Urn) fills the server's tables. It starts in the guest's root cgroup;
+# once it has set up (sockets, one warm-up group), root moves it into a
+# memory cgroup with little room and exempts it from the OOM killer
+# (oom_score_adj -1000): a charge that does not fit then fails the request
+# with ENOMEM instead of killing the filler, so what the requests cost is
+# what is checked. The filler is killed if it runs past a bound.
 memcg_charge() {
-	local cg=/sys/fs/cgroup/rmc$SUFFIX tmp=/tmp/fill.$SUFFIX out cur room=$((8 << 20))
+	local cg=/sys/fs/cgroup/rmc$SUFFIX tmp=/tmp/fill.$SUFFIX out filler t0 room=$((4 << 20))
 	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup ||
 		{ fail "memcg: cannot mount cgroup2"; return; }
 	grep -qw memory /sys/fs/cgroup/cgroup.controllers || { fail "memcg: no memory controller"; return; }
@@ -53,30 +55,36 @@ memcg_charge() {
 	mkdir -p "$cg" "$tmp" && chmod 777 "$tmp"
 	# The tool where nobody can read it.
 	cp "$VMDIR/mcast_tool.py" "$VMDIR/mcast_proto.py" "$tmp/"
-	sh -c "echo \$\$ > $cg/cgroup.procs && echo -1000 > /proc/self/oom_score_adj &&
-		exec setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn \
-		python3 $tmp/mcast_tool.py fill --members 1024 --max-ns 4 --seconds 240 \
-		--ready $tmp/ready --go $tmp/go" > "$tmp/out" 2>&1 &
+	setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn \
+		python3 "$tmp/mcast_tool.py" fill --members 1024 --max-ns 4 --seconds 240 \
+		--ready "$tmp/ready" --go "$tmp/go" > "$tmp/out" 2>&1 &
+	filler=$!
 	if wait_ready "$tmp/ready" "the unprivileged filler"; then
-		cur=$(cat "$cg/memory.current")
-		echo $((cur + room)) > "$cg/memory.max"
+		echo "$filler" > "$cg/cgroup.procs" && echo -1000 > "/proc/$filler/oom_score_adj" &&
+			echo $((room + $(cat "$cg/memory.current"))) > "$cg/memory.max" ||
+			fail "memcg: cannot move the filler into $cg"
 		touch "$tmp/go"
 	fi
-	wait
+	t0=$SECONDS
+	while kill -0 "$filler" 2>/dev/null && ((SECONDS - t0 < 400)); do sleep 1; done
+	kill -KILL "$filler" 2>/dev/null && fail "memcg: the filler was still running after 400 s: killed"
+	wait "$filler"
 	out=$(cat "$tmp/out")
-	info "unprivileged fill in a cgroup with $((room >> 20)) MiB of room: $out"
+	info "unprivileged fill in a cgroup with $((room >> 20)) MiB of room: $out ($((SECONDS - t0)) s;" \
+		"memory.events: $(tr '\n' ' ' < "$cg/memory.events"))"
 	expect_eq "an unprivileged user namespace filling the tables gets ENOMEM" \
 		"$(echo "$out" | json "['error']['errno']" 2>/dev/null)" 12
 	case $(echo "$out" | json "['error']['text']" 2>/dev/null) in
 		*memory*cgroup*) pass "the ENOMEM comes with a text that names the memory cgroup" ;;
 		*) fail "ENOMEM text: $out" ;;
 	esac
-	local charged
+	local charged groups
 	charged=$(echo "$out" | json "['charged']" 2>/dev/null)
+	groups=$(echo "$out" | json "['groups']" 2>/dev/null)
 	# 1024 members of 4 bytes per group: the tables of the groups added.
-	if [ -n "$charged" ] && [ "$charged" -ge $((4096 * $(echo "$out" | json "['groups']"))) ] &&
-		[ "$charged" -ge $((room / 2)) ]; then
-		pass "the cgroup's memory.current shows the tables ($((charged >> 10)) KiB)"
+	if [ -n "$charged" ] && [ -n "$groups" ] && [ "$groups" -gt 0 ] &&
+		[ "$charged" -ge $((4096 * groups)) ] && [ "$charged" -ge $((room / 2)) ]; then
+		pass "the cgroup's memory.current shows the tables ($((charged >> 10)) KiB for $groups groups)"
 	else
 		fail "memory.current grew by ${charged:-?} bytes: $out"
 	fi
