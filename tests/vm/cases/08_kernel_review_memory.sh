@@ -93,9 +93,6 @@ memcg_charge() {
 
 load_modules
 consistent_dumps
-# The memory-cgroup scenario has not yet completed a run on the debug kernel
-# (its first run was still filling after 8 minutes): it runs only when asked,
-# MCAST_TEST_MEMCG=1, until it does (issue 12, item 3).
-[ "${MCAST_TEST_MEMCG:-0}" = 1 ] && memcg_charge
+memcg_charge
 
 case_done
