@@ -498,7 +498,7 @@ vrrp_on_segment() {
 	on $KB "multis_admin -A -m 224.0.0.18 -j 10.0.50.1 && multic_admin -A -i 10.0.50.1 -p 0 -m 224.0.0.18 --allow-link-local" &&
 		on $KA "multis_admin -A -m 224.0.0.18 -j 10.0.50.2 && multic_admin -A -i 10.0.50.2 -p 0 -m 224.0.0.18 --allow-link-local" ||
 		fail "VRRP peers: configuration with the CLIs failed"
-	if wait_vips "1 0" 20 $KA $KB; then
+	if wait_vips "1 0" 60 $KA $KB; then
 		pass "VRRP with the proxy: the backup hears the master (priority 150 > 100) and releases the VIP ($TOOK s)"
 	else
 		fail "VRRP with the proxy: VIP holders $(vips $KA $KB), want only the master: $(grep -E 'STATE|invalid' "$W/sB.log" | tail -3 | tr '\n' ' ')"
@@ -514,13 +514,13 @@ vrrp_on_segment() {
 		fail "wire: VRRP copy: $(tr '\n' ' ' < "$W/vrrp.wire")"
 	fi
 	ka_stop sA
-	if wait_vips "0 1" 20 $KA $KB; then
+	if wait_vips "0 1" 60 $KA $KB; then
 		pass "VRRP: the master stops, the backup takes over ($TOOK s)"
 	else
 		fail "VRRP: after the master stopped, VIP holders $(vips $KA $KB), want the backup only"
 	fi
 	ka_start $KA sA
-	if wait_vips "1 0" 30 $KA $KB; then
+	if wait_vips "1 0" 90 $KA $KB; then
 		pass "VRRP: the master returns and takes the VIP back (preempt, $TOOK s)"
 	else
 		fail "VRRP: after the master returned, VIP holders $(vips $KA $KB): $(grep -E 'STATE' "$W/sA.log" | tail -2 | tr '\n' ' ')"
