@@ -54,6 +54,10 @@ tracked_bytecode() {  # prints tracked __pycache__ and .pyc paths
 	! git ls-files | grep -E '(^|/)__pycache__/|\.pyc$'
 }
 
+kernel_facts_from_kernel() {  # errno literals in the module sources; warnings switched off in Kbuild
+	! grep -nE 'from_errno\(-?[0-9]|Errno\([0-9]|-Wno-' "${MODULE_SOURCES[@]}" Kbuild
+}
+
 tool_imports_protocol() {  # from /, isolated: neither the cwd nor PYTHONPATH helps
 	local tool=$PWD/tests/vm/mcast_tool.py
 	(cd / && python3 -I -B "$tool" --help >/dev/null)
@@ -69,6 +73,8 @@ check "rustfmt --check, kernel style (module sources)" '^Diff in|^error' \
 # mcast_shared is compiled into the modules too (by #[path]).
 check "no line over 100 columns (module sources and mcast_shared)" '.' long_lines \
 	"${MODULE_SOURCES[@]}" mcast_shared/src/*.rs mcast_shared/src/*/*.rs
+check "errnos from kernel::error::code or bindings, no compiler warning switched off in Kbuild" '.' \
+	kernel_facts_from_kernel
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	check "no __pycache__ or .pyc tracked by git" '.' tracked_bytecode
 else
