@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -259,6 +260,57 @@ def churn_main(args):
     print(json.dumps(dict(changes=n)))
 
 
+def busy_main(args):
+    """Namespaces in use, from one process: for each --netns NAME a child
+    enters /run/netns/NAME, configures a server group of --members and a
+    client entry (--client SENDER:PORT), then sends to the group every 5 ms
+    and creates --ready-dir/NAME once the server has counted copies of them
+    (its hook is live on that namespace's packets). SIGTERM ends them all."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    children = []
+    for name in args.netns:
+        pid = os.fork()
+        if pid == 0:
+            with open(f"/run/netns/{name}") as ns:
+                if libc.setns(ns.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+                    os._exit(1)
+            busy_in_namespace(args, os.path.join(args.ready_dir, name))
+            os._exit(0)
+        children.append(pid)
+
+    def stop(*_):
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            os.waitpid(pid, 0)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        signal.pause()
+
+
+def busy_in_namespace(args, ready):
+    sa, sc = SERVER["attr"], SERVER["cmd"]
+    ca, cc = CLIENT["attr"], CLIENT["cmd"]
+    server, client = Genl(SERVER["family"]), Genl(CLIENT["family"])
+    server.call(sc["add"], nla(sa["GROUP"], ip4(args.group)) +
+                nla(sa["MEMBERS"], b"".join(ip4(m) for m in args.members.split(","))))
+    sender, port = args.client.split(":")
+    client.call(cc["add"], nla(ca["SENDER"], ip4(sender)) + nla(ca["PORT"], struct.pack("=H", int(port))) +
+                nla(ca["GROUP"], ip4(args.group)) + nla(ca["FLAGS"], struct.pack("=I", 0)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    copied, i = False, 0
+    while True:
+        s.sendto(payload_for(i, 64), (args.group, args.port))
+        i += 1
+        if not copied and i % 10 == 0:
+            copied = counters(SERVER, server.call(sc["stats"])[0])["tx_packets"] > 0
+            if copied:
+                ready_file(ready)
+        time.sleep(0.005)
+
+
 def nlctrl_latency_main(args):
     """Looks up a generic netlink family through nlctrl (CTRL_CMD_GETFAMILY,
     which takes the genl mutex like every non-parallel family) --count
@@ -388,6 +440,8 @@ def send_main(args):
         s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
     for i in range(args.count):
         s.sendto(payload_for(args.first_seq + i, args.size), (args.group, args.port))
+        if args.progress:
+            write_progress(args.progress, i + 1)
         if args.interval:
             time.sleep(args.interval)
 
@@ -432,6 +486,8 @@ def recv_main(args):
     if args.join:
         mreq = ip4(args.group) + ip4(args.join)
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    if args.progress:
+        write_progress(args.progress, 0)
     ready_file(args.ready)
     got, bad, sources, control = set(), 0, set(), False
     start = time.monotonic()
@@ -453,8 +509,19 @@ def recv_main(args):
         got.add(seq)
         if args.expect_src and src[0] != args.expect_src:
             bad += 1
+        if args.progress:
+            write_progress(args.progress, len(got))
     print(json.dumps(dict(received=len(got), corrupt=bad, sources=sorted(sources), control=control,
                           bound=bound, ran=round(time.monotonic() - start, 1))))
+
+
+def write_progress(path, received):
+    """--progress: the datagrams sent or (distinct) received so far, after
+    each one, replaced whole (a reader never sees a half-written file): a
+    test sees a stream flow without starting a process of its own."""
+    with open(path + ".tmp", "w") as f:
+        f.write(f"{received}\n")
+    os.replace(path + ".tmp", path)
 
 
 def csum(data):
@@ -602,6 +669,7 @@ def main():
     s.add_argument("--pmtu-off", action="store_true")
     s.add_argument("--bind")
     s.add_argument("--first-seq", type=int, default=0, help="sequence number of the first datagram")
+    s.add_argument("--progress", metavar="FILE", help="keep the count sent so far in FILE")
     r = sub.add_parser("recv")
     r.add_argument("--group", required=True)
     r.add_argument("--port", type=int, required=True)
@@ -616,6 +684,7 @@ def main():
     r.add_argument("--ready")
     r.add_argument("--control", metavar="ADDR[:PORT]", help="source of the positive control datagram")
     r.add_argument("--linger", type=float, default=1.0, help="seconds to go on after the control")
+    r.add_argument("--progress", metavar="FILE", help="keep the count received so far in FILE")
     c = sub.add_parser("capture")
     c.add_argument("--iface", required=True)
     c.add_argument("--port", type=int, default=0)
@@ -653,6 +722,13 @@ def main():
     ro.add_argument("--stop", required=True)
     ro.add_argument("--ready")
     ro.add_argument("--interval", type=float, default=0.05, help="seconds between rotations")
+    b = sub.add_parser("busy")
+    b.add_argument("--group", required=True)
+    b.add_argument("--port", type=int, required=True)
+    b.add_argument("--members", required=True, help="comma-separated member addresses")
+    b.add_argument("--client", required=True, metavar="SENDER:PORT")
+    b.add_argument("--ready-dir", required=True)
+    b.add_argument("--netns", nargs="+", required=True, help="names of namespaces in /run/netns")
     f = sub.add_parser("fill")
     f.add_argument("--members", type=int, default=1024)
     f.add_argument("--max-ns", type=int, default=4)
@@ -669,7 +745,7 @@ def main():
     try:
         {"genl": genl_main, "send": send_main, "recv": recv_main, "capture": capture_main,
          "rawsend": rawsend_main, "vrrp-recv": vrrp_recv_main, "bench-changes": bench_changes_main,
-         "churn": churn_main, "nlctrl-latency": nlctrl_latency_main, "fill": fill_main,
+         "churn": churn_main, "nlctrl-latency": nlctrl_latency_main, "fill": fill_main, "busy": busy_main,
          "dump-intr": dump_intr_main, "rotate": rotate_main}[args.what](args)
     except GenlError as e:
         print(f"genl error {e.errno}: {e.msg}", file=sys.stderr)

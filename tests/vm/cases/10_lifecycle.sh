@@ -1,0 +1,229 @@
+# Issue 13, lifecycle under traffic: a stream keeps flowing from a sender to
+# two members while the modules are unloaded and reloaded, while the
+# configuration churns, and while namespaces with tables and a sending
+# process are deleted. "Flowing" is shown at each event: the members'
+# receivers must count new datagrams just before it and just after it.
+. "$VMDIR/lib.sh"
+. "$VMDIR/review-lib.sh"
+
+GROUP=239.13.0.1 PORT=5013
+W=/tmp/life.$SUFFIX
+mkdir -p "$W"
+
+# flowing M: member M's receiver counts new datagrams within 20 s
+flowing() {
+	local before now i
+	before=0 now=0
+	read -r before < "$W/progress.$1"
+	for i in $(seq 100); do
+		sleep 0.2
+		read -r now < "$W/progress.$1"
+		[ "$now" -gt "$before" ] && return 0
+	done
+	return 1
+}
+both_flowing() { flowing 1 && flowing 2; }
+# lines FILE: its number of lines (0 if absent), without a process
+lines() { local l=(); [ -e "$1" ] && mapfile -t l < "$1"; echo "${#l[@]}"; }
+# progress: "SENT RECEIVED_1 RECEIVED_2" of the stream so far, read within
+# a millisecond (builtins only: a process start here takes up to seconds)
+progress() {
+	local sent r1 r2
+	read -r sent < "$W/progress.sent"; read -r r1 < "$W/progress.1"; read -r r2 < "$W/progress.2"
+	echo "$sent $r1 $r2"
+}
+
+# The sender's and members' configuration, each in a file of its own, set
+# with the real CLIs: what -R restores after a reload.
+configure_with_cli() {
+	on_ns "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -j $(members_csv 2)" &&
+		for k in 1 2; do
+			on_ns "$(member_ns "$k")" "MULTIC_CONFIG=$W/client.$k.json multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" ||
+				return 1
+		done
+}
+on_ns() { in_ns "$1" sh -c "$2" >/dev/null; }
+
+start_stream() {
+	local k
+	for k in 1 2; do
+		in_ns "$(member_ns "$k")" $TOOL recv --group $GROUP --port $PORT --join "$(member_ip "$k")" \
+			--count 1000000 --timeout 1500 --ready "$W/ready.$k" --progress "$W/progress.$k" \
+			> "$W/recv.$k" 2>&1 &
+	done
+	wait_ready "$W/ready.1" "member 1's receiver" && wait_ready "$W/ready.2" "member 2's receiver" || return 1
+	in_ns "$NS_SND" $TOOL send --group $GROUP --port $PORT --count 1000000 --interval 0.02 \
+		--progress "$W/progress.sent" &
+	STREAM=$!
+}
+
+# ---- unload and reload under traffic -----------------------------------------
+reloads() {
+	local round ok=0 bad="" t0=$SECONDS
+	for round in $(seq 10); do
+		if ! both_flowing; then bad="$bad round $round: not flowing before;"; continue; fi
+		rmmod rust_mcast_client && rmmod rust_mcast_server && load_modules ||
+			{ bad="$bad round $round: reload failed;"; continue; }
+		on_ns "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -R" &&
+			on_ns "$(member_ns 1)" "MULTIC_CONFIG=$W/client.1.json multic_admin -R" &&
+			on_ns "$(member_ns 2)" "MULTIC_CONFIG=$W/client.2.json multic_admin -R" ||
+			{ bad="$bad round $round: -R failed;"; continue; }
+		if both_flowing; then ok=$((ok + 1)); else bad="$bad round $round: not flowing after;"; fi
+	done
+	info "10 unload/reload rounds under a stream, restored with -R: $ok delivered after the reload ($((SECONDS - t0)) s)"
+	expect_eq "the stream flows before and after each of 10 module reloads restored with -R (rounds ok)${bad:+: $bad}" "$ok" 10
+}
+
+# ---- configuration churn during the stream -----------------------------------
+# For 20 s: the sender adds and deletes other groups and a third member of
+# the stream's group joins and quits; member 2 deletes and re-adds an entry
+# of another port; queries run meanwhile and must always parse.
+churn_server() {
+	local i=0 failed=0
+	while [ ! -e "$W/stop" ]; do
+		i=$((i + 1))
+		MULTIS_CONFIG=$W/server.json multis_admin -A -m 239.13.1.$((i % 200 + 1)) -j 10.13.0.1,10.13.0.2 >/dev/null &&
+			MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -j 10.13.0.9 >/dev/null &&
+			MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -q 10.13.0.9 >/dev/null &&
+			MULTIS_CONFIG=$W/server.json multis_admin -D -m 239.13.1.$((i % 200 + 1)) >/dev/null ||
+			failed=$((failed + 1))
+		echo >> "$W/rounds.server"
+	done
+	echo "$i $failed"
+}
+churn_client() {
+	local i=0 failed=0
+	while [ ! -e "$W/stop" ]; do
+		i=$((i + 1))
+		MULTIC_CONFIG=$W/client.2.json multic_admin -A -i 10.13.0.7 -p 6013 -m 239.13.2.1 >/dev/null &&
+			MULTIC_CONFIG=$W/client.2.json multic_admin -D -i 10.13.0.7 -p 6013 >/dev/null ||
+			failed=$((failed + 1))
+		echo >> "$W/rounds.client"
+	done
+	echo "$i $failed"
+}
+# queries NS CMD...: runs the JSON query CMDs in turn until stopped; prints
+# "queries unparsable"
+queries() {
+	local ns=$1 n=0 bad=0 q; shift
+	while [ ! -e "$W/stop" ]; do
+		for q; do
+			n=$((n + 1))
+			in_ns "$ns" sh -c "$q --json" | python3 -c 'import json, sys; json.load(sys.stdin)' 2>/dev/null ||
+				bad=$((bad + 1))
+			echo >> "$W/rounds.queries"
+		done
+	done
+	echo "$n $bad"
+}
+churn() {
+	local s0 r1 r2 s1 q1 q2
+	both_flowing || fail "churn: the stream is not flowing before it"
+	local pids=""
+	rm -f "$W/stop" "$W"/rounds.*
+	in_ns "$NS_SND" bash -c "W=$W GROUP=$GROUP; $(declare -f churn_server); churn_server" > "$W/churn.server" &
+	pids="$pids $!"
+	in_ns "$(member_ns 2)" bash -c "W=$W; $(declare -f churn_client); churn_client" > "$W/churn.client" &
+	pids="$pids $!"
+	queries "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -S" \
+		"MULTIS_CONFIG=$W/server.json multis_admin -P" > "$W/queries.server" &
+	pids="$pids $!"
+	queries "$(member_ns 2)" "MULTIC_CONFIG=$W/client.2.json multic_admin -L" \
+		"MULTIC_CONFIG=$W/client.2.json multic_admin -P" > "$W/queries.client" &
+	pids="$pids $!"
+	read -r s0 r1 r2 < <(progress)
+	# 20 s at least, and long enough for a few rounds of each (a CLI start
+	# takes seconds on the debug kernel under TCG), 180 s at most
+	local t0=$SECONDS
+	until { [ $((SECONDS - t0)) -ge 20 ] && [ "$(lines "$W/rounds.server")" -ge 3 ] &&
+		[ "$(lines "$W/rounds.client")" -ge 3 ] && [ "$(lines "$W/rounds.queries")" -ge 4 ]; } ||
+		[ $((SECONDS - t0)) -ge 180 ]; do
+		sleep 1
+	done
+	touch "$W/stop"
+	# shellcheck disable=SC2086
+	wait $pids
+	read -r s1 q1 q2 < <(progress)
+	local took=$((SECONDS - t0))
+	both_flowing && pass "churn: the stream flows right after $took s of churn" ||
+		fail "churn: the stream stopped flowing"
+	local sn sf cn cf qn qb ql lb
+	read -r sn sf < "$W/churn.server"; read -r cn cf < "$W/churn.client"
+	read -r qn qb < "$W/queries.server"; read -r ql lb < "$W/queries.client"
+	info "$took s of churn: $sn server rounds (4 changes each), $cn client rounds (2 each), $((qn + ql)) queries;" \
+		"the sender sent $((s1 - s0)) datagrams meanwhile, members 1 and 2 received $((q1 - r1)) and $((q2 - r2))"
+	expect_eq "churn: every change applied (failed server rounds, failed client rounds)" "$sf $cf" "0 0"
+	expect_eq "churn: every concurrent -S/-P/-L query parses (unparsable)" "$((qb + lb))" 0
+	[ "$sn" -ge 3 ] && [ "$cn" -ge 3 ] && [ "$((qn + ql))" -ge 4 ] ||
+		fail "churn: too little ran to judge ($sn server rounds, $cn client rounds, $((qn + ql)) queries)"
+	# Members that stay in keep every copy (up to the few in flight when the
+	# counts were read).
+	if [ $((s1 - s0)) -ge 50 ] && [ $((q1 - r1)) -ge $((s1 - s0 - 3)) ] && [ $((q2 - r2)) -ge $((s1 - s0 - 3)) ]; then
+		pass "churn: both members received every datagram sent meanwhile ($((s1 - s0)))"
+	else
+		fail "churn: sent $((s1 - s0)) meanwhile, members received $((q1 - r1)) and $((q2 - r2))"
+	fi
+	expect_eq "churn: the sender's file and kernel end with the stream's group only" \
+		"$(in_ns "$NS_SND" sh -c "MULTIS_CONFIG=$W/server.json multis_admin -S" | grep -c '239\.13\.')" 1
+}
+
+# ---- namespaces deleted with tables and a sender inside ------------------------
+# Each of 20 namespaces has both modules' tables and a process sending to
+# its group (one Python process forks a sender into each: a Python start
+# costs seconds on the debug kernel). Once every namespace shows copies,
+# the namespaces are deleted (their names unmounted) while the senders send,
+# and the senders stopped: each namespace is torn down with our hooks live
+# on its packets.
+
+# dummy_host NS: a namespace with the stateful firewall whose copies leave
+# through a dummy device (sent, then dropped)
+dummy_host() {
+	ip netns add "$1" && stateful_firewall "$1" && ip -n "$1" -batch - <<-EOF
+		link add d0 type dummy
+		addr add 10.14.0.1/24 dev d0
+		link set d0 up
+		route add 224.0.0.0/4 dev d0
+	EOF
+}
+deleted_namespaces() {
+	local i names="" busy ready slab0 slab1
+	slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	for i in $(seq 20); do
+		dummy_host "del$i.$SUFFIX" && names="$names del$i.$SUFFIX" || fail "namespace $i: setup"
+	done
+	mkdir -p "$W/busy"
+	# shellcheck disable=SC2086
+	$TOOL busy --group 239.14.0.1 --port 5014 --members 10.14.0.2,10.14.0.3,10.14.0.4 \
+		--client 10.14.0.9:5014 --ready-dir "$W/busy" --netns $names &
+	busy=$!
+	for i in $(seq 600); do
+		ready=$(ls "$W/busy" | wc -l)
+		[ "$ready" -ge 20 ] && break
+		sleep 0.2
+	done
+	for i in $names; do ip netns del "$i"; done
+	kill "$busy"; wait "$busy"
+	expect_eq "20 namespaces with tables and a sender copying inside (copies counted) are deleted while it sends" \
+		"$ready" 20
+	both_flowing && pass "after the 20 deletions the stream still flows" || fail "the stream stopped after the namespace deletions"
+	sleep 5
+	slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	info "kernel slab memory before and after the 20 namespace deletions: $slab0 kB, $slab1 kB"
+}
+
+load_modules
+make_network 2
+check_conntrack
+if configure_with_cli && start_stream; then
+	both_flowing && pass "the stream flows to both members through the proxy" ||
+		fail "the stream does not reach both members"
+	reloads
+	churn
+	deleted_namespaces
+	kill "$STREAM"
+else
+	fail "setup: configuration or stream"
+fi
+cleanup_network
+rm -rf "$W"
+case_done
