@@ -16,10 +16,12 @@ drops by design (nlmsg_len shorter than a header or longer than the
 datagram, no NLM_F_ACK) is followed by a probe (GET_STATS with an ack): the
 probe must be answered, and nothing else may arrive but proper replies.
 
---unprivileged: the caller has no CAP_NET_ADMIN; every change command that
-reaches the family must fail with EPERM (an ack is a violation), and the
-family's tables and counters (raw dump replies) must be byte-identical before
-and after. Prints one JSON object: counts per category, errnos, violations
+Whatever the netlink cores decide before the family sees a message (dropped,
+EINVAL for a short or ambiguous header, EOPNOTSUPP for an unknown command or
+dump flag, EPERM for a change without CAP_NET_ADMIN) must be exactly what
+comes back (core_verdict). --unprivileged: the caller has no CAP_NET_ADMIN;
+an ack of a change is a violation, and the family's tables and counters (raw
+dump replies) must be byte-identical before and after. Prints one JSON object: counts per category, errnos, violations
 (the first 20 in full: index, seed, category, reason, request bytes)."""
 import argparse
 import json
@@ -38,7 +40,6 @@ from mcast_tool import (CLIENT, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE
 
 NLM_F_MULTI, NLM_F_ECHO, NLM_F_ROOT, NLM_F_MATCH, NLM_F_ATOMIC = 0x2, 0x8, 0x100, 0x200, 0x400
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
-EPERM = P.MCAST_KERNEL_EPERM
 HUGE = 65531  # the largest attribute payload nla_len (16 bits) can describe
 PROBE_SEQ = 0x40000000
 
@@ -282,6 +283,36 @@ def build(fam, family_id, seed):
     return reqs
 
 
+EINVAL, EOPNOTSUPP = P.MCAST_KERNEL_EINVAL, 95
+
+
+def core_verdict(fam, data, unprivileged):
+    """What the netlink and generic netlink cores (6.12: netlink_rcv_skb,
+    genl_family_rcv_msg, genl_header_check) answer to the first message of
+    `data` before the module sees it: None (dropped silently: shorter than
+    a header or longer than the datagram, or no NLM_F_REQUEST and no
+    NLM_F_ACK), an errno (0: an ack), or "module" (the family decides)."""
+    if len(data) < 16:
+        return None
+    n, _, flags, _, _ = struct.unpack_from("=IHHII", data)
+    if n < 16 or n > len(data):
+        return None
+    if not flags & NLM_F_REQUEST:
+        return 0 if flags & NLM_F_ACK else None
+    if n < 20:
+        return EINVAL
+    cmd, _, reserved = struct.unpack_from("=BBH", data, 16)
+    dump = flags & NLM_F_DUMP == NLM_F_DUMP
+    if cmd >= 1:  # resv_start_op: strict from the first command on
+        if reserved or (flags & ~(NLM_F_DUMP if dump else 0)) & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO):
+            return EINVAL
+    if cmd not in fam.cmds or dump != (cmd in fam.dumps):
+        return EOPNOTSUPP
+    if unprivileged and cmd in fam.changes:
+        return P.MCAST_KERNEL_EPERM
+    return "module"
+
+
 class Checker:
     """Sends requests over one socket and checks every reply."""
 
@@ -327,6 +358,7 @@ class Checker:
             stat["errors"][f"send:{e.errno}"] = stat["errors"].get(f"send:{e.errno}", 0) + 1
             return True
         waiting = {req.seq}
+        verdict = core_verdict(self.fam, req.data, self.unprivileged)
         if not req.certain:
             self.probes += 1
             probe_seq = PROBE_SEQ + index
@@ -364,11 +396,14 @@ class Checker:
                             stat["acks"] += 1
                         else:
                             stat["errors"][str(-err)] = stat["errors"].get(str(-err), 0) + 1
-                        # Generic netlink checks the permission of a known
-                        # command before its attributes: a whole request
-                        # from an unprivileged caller gets EPERM, always.
-                        if self.unprivileged and req.change and (err == 0 or (req.certain and err != -EPERM)):
-                            self.violation(index, req, f"a change from an unprivileged caller got {err}, not EPERM")
+                        # What the cores refuse (a short or ambiguous
+                        # header, an unknown command, a change from a
+                        # caller without CAP_NET_ADMIN) gets exactly their
+                        # errno: the module never saw it.
+                        if verdict is None or (verdict != "module" and err != -verdict):
+                            self.violation(index, req, f"answered {-err}, the netlink core's verdict is {verdict}")
+                        if self.unprivileged and req.change and err == 0:
+                            self.violation(index, req, "a change was acknowledged for an unprivileged caller")
                     waiting.discard(seq)
                 elif ty == NLMSG_DONE:
                     if mine:
@@ -379,10 +414,16 @@ class Checker:
                     if len(body) < 4:
                         self.violation(index, req, f"data message without a genl header: {body.hex()}")
                     stat["data"] += 1
+                    # A dump goes on as the socket is read, after the probe's
+                    # ack: read it to its end, or the next dump finds it busy.
+                    if mine and fl & NLM_F_MULTI and not answered:
+                        waiting.add(seq)
                 else:
                     self.violation(index, req, f"unexpected message type {ty}")
-        if not req.certain and not answered:
+        if not answered:
             stat["dropped"] += 1
+            if verdict not in (None, "module"):
+                self.violation(index, req, f"no answer; the netlink core's verdict is {verdict}")
         return True
 
     def run(self, reqs, only=None):
