@@ -175,6 +175,9 @@ hostile_file() {
 		cli=multic_admin var=MULTIC_CONFIG
 		ops=("-A -i 10.9.9.9 -p 9 -m 239.9.9.9" "-C" "-D -i 10.0.1.2 -p 5000" "-R")
 	fi
+	# A file of 100 000 entries takes seconds to read under TCG: -A and -D
+	# take the same path as -C (load before any change) and are left out.
+	case $f in *-100k) ops=("-C" "-R") ;; esac
 	for op in "${ops[@]}"; do
 		if [ "${op%% *}" = -A ]; then
 			out=$(env "$var=$f" $cli $op 2>&1); rc=$?
@@ -190,9 +193,12 @@ hostile_file() {
 	if [ "$rc" = 0 ] || [ -e "$fresh" ] || [[ $out != *"$f: "* ]]; then
 		bad="$bad; --import: exit $rc, '$(echo "$out" | head -2 | cut -c1-160 | tr '\n' ' ')'"
 	fi
-	info "$cli, $what: $(echo "$out" | head -1 | cut -c1-200) ($((SECONDS - t0)) s for 5 commands)"
+	info "$cli, $what: $(echo "$out" | head -1 | cut -c1-200) ($((SECONDS - t0)) s for $((${#ops[@]} + 1)) commands)"
+	local names=""
+	for op in "${ops[@]}"; do names="$names${op%% *}, "; done
+	case $names in -A*) names="$names(-A by $var, the others by --config) " ;; *) names="$names(by --config) " ;; esac
 	if [ -z "$bad" ]; then
-		pass "$cli with $what as its file: -A (by $var), -C, -D, -R (by --config) and --import each exit non-zero naming the file"
+		pass "$cli with $what as its file: ${names}and --import each exit non-zero naming the file"
 	else
 		fail "$cli with $what as its file${bad}"
 	fi
