@@ -359,6 +359,32 @@ fn a_file_past_the_module_limit_changes_nothing() {
         assert_eq!(env.kernel.entries.len(), 1);
         assert_eq!(env.text().unwrap(), text);
     }
+
+    // --import checks against the default limit, naming the old file.
+    let mut env = Env::new(FILE);
+    let old = env.dir().join("multi_client_startup_config");
+    let entries: Vec<String> = (0..1025)
+        .map(|i| {
+            let server = format!("10.0.{}.{}", i / 250, i % 250 + 1);
+            format!(r#"{{"server_ip":"{server}","group_ip":"239.10.0.1","client_port":1}}"#)
+        })
+        .collect();
+    let text = format!(r#"{{"multi_server_info_array":[{}]}}"#, entries.join(","));
+    fs::write(&old, text).unwrap();
+    let e = env
+        .run(ClientCommand::Import {
+            from: old.clone(),
+            allow_link_local: false,
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: 1025 entries: more than the limit of 1024 (module parameter max_entries)",
+            old.display()
+        )
+    );
+    assert_eq!(env.text(), None);
 }
 
 #[test]

@@ -452,6 +452,25 @@ fn import_adopts_an_old_file_once() {
         .run(ServerCommand::Import(old.with_extension("missing")))
         .unwrap_err();
     assert!(e.to_string().ends_with(": no such file"));
+
+    // More groups than a module takes by default: refused, naming the file.
+    let groups: Vec<String> = (0..1025)
+        .map(|i| format!(r#"{{"group_ip":"239.11.{}.{}"}}"#, i / 250, i % 250 + 1))
+        .collect();
+    fs::write(
+        &old,
+        format!(r#"{{"multi_group_array":[{}]}}"#, groups.join(",")),
+    )
+    .unwrap();
+    let e = env.run(ServerCommand::Import(old.clone())).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: 1025 groups: more than the limit of 1024 (module parameter max_groups)",
+            old.display()
+        )
+    );
+    assert_eq!(env.text(), None);
 }
 
 #[test]

@@ -177,16 +177,21 @@ file_state() {
 hostile_file() {
 	local side=$1 f=$2 what=${3//_/ } cli var rc out bad="" t0=$SECONDS fresh=$T/fresh-$RANDOM.json op
 	local -a ops
+	# -D loads the file as -C does, before any change: one file is enough.
 	if [ "$side" = server ]; then
 		cli=multis_admin var=MULTIS_CONFIG
-		ops=("-A -m 239.9.9.9 -j 10.9.9.9" "-C" "-D -m $G1" "-R")
+		ops=("-A -m 239.9.9.9 -j 10.9.9.9" "-C" "-R")
+		case $f in *-random) ops+=("-D -m $G1") ;; esac
 	else
 		cli=multic_admin var=MULTIC_CONFIG
-		ops=("-A -i 10.9.9.9 -p 9 -m 239.9.9.9" "-C" "-D -i 10.0.1.2 -p 5000" "-R")
+		ops=("-A -i 10.9.9.9 -p 9 -m 239.9.9.9" "-C" "-R")
+		case $f in *-random) ops+=("-D -i 10.0.1.2 -p 5000") ;; esac
 	fi
-	# A file of 100 000 entries takes seconds to read under TCG: -A and -D
-	# take the same path as -C (load before any change) and are left out.
-	case $f in *-100k) ops=("-C" "-R") ;; esac
+	# A file of 100 000 entries takes seconds to read under TCG (more on the
+	# debug kernel): -C and -R only; -A takes the path of -C, and --import's
+	# limit check is a host unit test.
+	local import=1
+	case $f in *-100k) ops=("-C" "-R") import=0 ;; esac
 	for op in "${ops[@]}"; do
 		if [ "${op%% *}" = -A ]; then
 			out=$(env "$var=$f" $cli $op 2>&1); rc=$?
@@ -198,16 +203,19 @@ hostile_file() {
 		fi
 	done
 	# --import reads the file as an old tool's; the module is not asked.
-	out=$($cli --config "$fresh" --import "$f" 2>&1); rc=$?
-	if [ "$rc" = 0 ] || [ -e "$fresh" ] || [[ $out != *"$f: "* ]]; then
-		bad="$bad; --import: exit $rc, '$(echo "$out" | head -2 | cut -c1-160 | tr '\n' ' ')'"
+	if [ "$import" = 1 ]; then
+		out=$($cli --config "$fresh" --import "$f" 2>&1); rc=$?
+		if [ "$rc" = 0 ] || [ -e "$fresh" ] || [[ $out != *"$f: "* ]]; then
+			bad="$bad; --import: exit $rc, '$(echo "$out" | head -2 | cut -c1-160 | tr '\n' ' ')'"
+		fi
 	fi
-	info "$cli, $what: $(echo "$out" | head -1 | cut -c1-200) ($((SECONDS - t0)) s for $((${#ops[@]} + 1)) commands)"
+	info "$cli, $what: $(echo "$out" | head -1 | cut -c1-200) ($((SECONDS - t0)) s for $((${#ops[@]} + import)) commands)"
 	local names=""
-	for op in "${ops[@]}"; do names="$names${op%% *}, "; done
-	case $names in -A*) names="$names(-A by $var, the others by --config) " ;; *) names="$names(by --config) " ;; esac
+	for op in "${ops[@]}"; do names="$names${names:+, }${op%% *}"; done
+	[ "$import" = 1 ] && names="$names, --import"
+	case $names in -A*) names="$names (-A by $var, the others by --config)" ;; *) names="$names (by --config)" ;; esac
 	if [ -z "$bad" ]; then
-		pass "$cli with $what as its file: ${names}and --import each exit non-zero naming the file"
+		pass "$cli with $what as its file: $names: each exits non-zero naming the file"
 	else
 		fail "$cli with $what as its file${bad}"
 	fi
