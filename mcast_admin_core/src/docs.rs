@@ -248,7 +248,7 @@ fn differences(side: &Side) -> Section {
         blocks.push(item("Rollbacks", "A refused -A or -D leaves the file as it was (the old tool deleted a valid entry, or re-added it with group 0.0.0.0)."));
         blocks.push(item("-D of an entry the module lost", "If the file has the entry but the module does not (reloaded without -R), -D removes it from the file instead of failing."));
     }
-    blocks.push(item("Restore and import", "-R adds every group and member (or entry) of the file to the module: what exists already is fine, nothing is removed, and a failing item does not stop the others. --import FILE checks an old tool's file (duplicate entries are merged as the old replay did) and makes it the configuration without touching the module; it refuses to overwrite an existing configuration."));
+    blocks.push(item("Restore and import", "-R adds every group and member (or entry) of the file to the module: what exists already is fine, nothing is removed, and a failing item does not stop the others; a file with more than the module takes is refused as a whole, before the first item. --import FILE checks an old tool's file (duplicate entries are merged as the old replay did) and makes it the configuration without touching the module; it refuses to overwrite an existing configuration."));
     Section {
         title: "DIFFERENCES FROM THE OLD TOOL",
         blocks,
@@ -286,9 +286,9 @@ fn examples(side: &Side) -> Section {
 
 fn limits_section(side: &Side) -> Section {
     let text = if side == &SERVER {
-        format!("By default the module takes {} groups of {} members each (its module parameters may change that; the tool asks the module for its limits before a change). --import checks against these defaults.", limits::DEFAULT_MAX_GROUPS, limits::DEFAULT_MAX_MEMBERS)
+        format!("By default the module takes {} groups of {} members each (its module parameters may change that; the tool asks the module for its limits before a change, and refuses a configuration file that holds more, naming the file, before anything changes). --import checks against these defaults.", limits::DEFAULT_MAX_GROUPS, limits::DEFAULT_MAX_MEMBERS)
     } else {
-        format!("By default the module takes {} entries (its module parameter may change that; the tool asks the module for its limit before a change). --import checks against this default.", limits::DEFAULT_MAX_ENTRIES)
+        format!("By default the module takes {} entries (its module parameter may change that; the tool asks the module for its limit before a change, and refuses a configuration file that holds more, naming the file, before anything changes). --import checks against this default.", limits::DEFAULT_MAX_ENTRIES)
     };
     Section {
         title: "LIMITS",

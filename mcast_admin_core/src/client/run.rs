@@ -73,26 +73,30 @@ fn apply(
     file: &ConfigFile,
 ) -> Result<()> {
     match change {
-        Change::Add(entry) => edit(file, |config| add(kernel, config, entry, stats.max_entries)),
-        Change::Delete { server, port } => edit(file, |config: &mut ClientConfig| {
-            match kernel.del_entry(*server, *port) {
-                Ok(()) => {}
-                // Gone from the kernel already (a module reload without a
-                // restore): the file catches up.
-                Err(e)
-                    if e.kernel_errno() == Some(errno::ENOENT)
-                        && config.find(*server, *port).is_some() => {}
-                Err(e) => return Err(e),
-            }
-            Ok(config.remove(*server, *port))
+        Change::Add(entry) => edit(file, &stats.max_entries, |config| {
+            add(kernel, config, entry, stats.max_entries)
         }),
-        Change::Clear => edit(file, |config: &mut ClientConfig| {
+        Change::Delete { server, port } => {
+            edit(file, &stats.max_entries, |config: &mut ClientConfig| {
+                match kernel.del_entry(*server, *port) {
+                    Ok(()) => {}
+                    // Gone from the kernel already (a module reload without a
+                    // restore): the file catches up.
+                    Err(e)
+                        if e.kernel_errno() == Some(errno::ENOENT)
+                            && config.find(*server, *port).is_some() => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(config.remove(*server, *port))
+            })
+        }
+        Change::Clear => edit(file, &stats.max_entries, |config: &mut ClientConfig| {
             kernel.clear()?;
             let changed = !config.entries.is_empty();
             config.entries.clear();
             Ok(changed)
         }),
-        Change::Restore => restore(kernel, file),
+        Change::Restore => restore(kernel, file, stats.max_entries),
     }
 }
 
@@ -120,10 +124,11 @@ fn add(
 
 /// Adds every configured entry to the kernel; entries it already has
 /// unchanged are fine, and nothing is removed. A failing entry does not stop
-/// the others, unless the failure would repeat for all of them.
-fn restore(kernel: &mut dyn ClientKernel, file: &ConfigFile) -> Result<()> {
+/// the others, unless the failure would repeat for all of them. A file the
+/// module could not hold is refused before the first entry.
+fn restore(kernel: &mut dyn ClientKernel, file: &ConfigFile, max_entries: u32) -> Result<()> {
     let locked = file.lock()?;
-    let config: ClientConfig = load(&locked)?;
+    let config: ClientConfig = load(&locked, &max_entries)?;
     let mut failures = Failures::default();
     for entry in &config.entries {
         match kernel.add_entry(entry) {
@@ -143,6 +148,6 @@ fn import(file: &ConfigFile, from: &ConfigFile, allow_link_local: bool) -> Resul
         .ok_or_else(|| from.error("no such file"))?;
     config
         .check_limits(limits::DEFAULT_MAX_ENTRIES)
-        .map_err(|e| from.error(e.to_string()))?;
+        .map_err(|reason| from.error(reason))?;
     adopt(file, from, &config)
 }

@@ -311,14 +311,80 @@ fn restore_and_import() {
     env.run(ClientCommand::Change(Change::Restore)).unwrap();
     assert_eq!(env.kernel.entries.len(), 2);
 
+    // An entry made behind the tool's back takes the room of the second.
     env.kernel.entries.clear();
-    env.kernel.max_entries = 1;
+    env.kernel.max_entries = 2;
+    env.kernel.add_entry(&entry(7, G)).unwrap();
     let e = env.run(ClientCommand::Change(Change::Restore)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "entry 10.0.1.20 port 0: already 1 entries, the limit (module parameter max_entries)"
+        "entry 10.0.1.20 port 0: already 2 entries, the limit (module parameter max_entries)"
     );
     assert_eq!(e.exit_status(), exit::LIMIT);
+    assert_eq!(env.kernel.entries.len(), 2);
+}
+
+/// A file that holds more entries than the module takes (a hostile file of
+/// 100 000) is an error naming the file for every change and for -R,
+/// before the module or the file is touched.
+#[test]
+fn a_file_past_the_module_limit_changes_nothing() {
+    let entries: Vec<String> = (1..=3)
+        .map(|i| format!(r#"{{"server_ip":"10.0.1.{i}","group_ip":"239.10.0.1","client_port":1}}"#))
+        .collect();
+    let text = format!(r#"{{"multi_server_info_array":[{}]}}"#, entries.join(","));
+    let commands = [
+        resolve(&add("10.0.1.10", "5001", "239.10.0.1")).unwrap(),
+        resolve(&del("10.0.1.10", "5000")).unwrap(),
+        ClientCommand::Change(Change::Clear),
+        ClientCommand::Change(Change::Restore),
+    ];
+    for command in commands {
+        let mut env = Env::new(FILE);
+        env.kernel.max_entries = 2;
+        env.kernel.add_entry(&entry(5000, G)).unwrap();
+        env.kernel.gate.log.clear();
+        env.write(&text);
+        let e = env.run(command.clone()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: 3 entries: more than the limit of 2 (module parameter max_entries)",
+                env.file.path().display()
+            ),
+            "{command:?}"
+        );
+        assert_eq!(e.exit_status(), exit::FAILURE);
+        assert_eq!(env.kernel.gate.log, ["GET_STATS"], "{command:?}");
+        assert_eq!(env.kernel.entries.len(), 1);
+        assert_eq!(env.text().unwrap(), text);
+    }
+
+    // --import checks against the default limit, naming the old file.
+    let mut env = Env::new(FILE);
+    let old = env.dir().join("multi_client_startup_config");
+    let entries: Vec<String> = (0..1025)
+        .map(|i| {
+            let server = format!("10.0.{}.{}", i / 250, i % 250 + 1);
+            format!(r#"{{"server_ip":"{server}","group_ip":"239.10.0.1","client_port":1}}"#)
+        })
+        .collect();
+    let text = format!(r#"{{"multi_server_info_array":[{}]}}"#, entries.join(","));
+    fs::write(&old, text).unwrap();
+    let e = env
+        .run(ClientCommand::Import {
+            from: old.clone(),
+            allow_link_local: false,
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: 1025 entries: more than the limit of 1024 (module parameter max_entries)",
+            old.display()
+        )
+    );
+    assert_eq!(env.text(), None);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use mcast_shared::error::ConfigError;
 use mcast_shared::genl::client::flags;
 use mcast_shared::rules;
 use serde_json::Value;
+use std::collections::hash_map::{Entry, HashMap};
 
 const ARRAY: &str = "multi_server_info_array";
 
@@ -57,9 +58,13 @@ impl ClientConfig {
     /// whose (server, port) comes again is replaced in place by the later
     /// one, as the old replay did. `allow_link_local` gives entries without
     /// the key the allowance when their group is link-local (for importing
-    /// old VRRP configurations); otherwise such entries are refused.
+    /// old VRRP configurations); otherwise such entries are refused. Time
+    /// linear in the file's size: a hostile file of 100 000 entries reads
+    /// in well under a second.
     pub fn parse(text: &str, allow_link_local: bool) -> Result<Self, String> {
         let mut config = ClientConfig::default();
+        // Each (server, port)'s place in `entries`.
+        let mut index: HashMap<(Ipv4, u16), usize> = HashMap::new();
         for (i, item) in top_array(text, ARRAY)?.iter().enumerate() {
             let element = Element::new(ARRAY, i, item)?;
             let server = element.address("server_ip")?;
@@ -89,7 +94,13 @@ impl ClientConfig {
             entry
                 .check()
                 .map_err(|e| format!("{}: {e}", element.place))?;
-            config.set(entry);
+            match index.entry((server, port)) {
+                Entry::Occupied(place) => config.entries[*place.get()] = entry,
+                Entry::Vacant(place) => {
+                    place.insert(config.entries.len());
+                    config.entries.push(entry);
+                }
+            }
         }
         Ok(config)
     }
@@ -155,10 +166,15 @@ impl ClientConfig {
         Ok(())
     }
 
-    /// Checks that the whole configuration keeps within the entry limit.
-    pub fn check_limits(&self, max_entries: u32) -> Result<(), ConfigError> {
+    /// Checks that the whole configuration fits the module's entry limit;
+    /// the reason, for an error naming the file, if it does not. A file the
+    /// module could not hold is refused before anything changes.
+    pub fn check_limits(&self, max_entries: u32) -> Result<(), String> {
         if self.entries.len() > max_entries as usize {
-            return Err(ConfigError::TooManyEntries { limit: max_entries });
+            return Err(format!(
+                "{} entries: more than the limit of {max_entries} (module parameter max_entries)",
+                self.entries.len()
+            ));
         }
         Ok(())
     }
@@ -278,5 +294,32 @@ mod tests {
         assert!(c.remove(S, 1));
         assert!(!c.remove(S, 1));
         assert!(c.check_limits(0).is_ok());
+        c.set(entry(1, G));
+        assert_eq!(
+            c.check_limits(0).unwrap_err(),
+            "1 entries: more than the limit of 0 (module parameter max_entries)"
+        );
+    }
+
+    /// 100 000 entries read in linear time (the quadratic replace took
+    /// seconds in a release build, minutes in a debug build or a TCG
+    /// guest), later duplicates still replacing in place.
+    #[test]
+    fn a_hundred_thousand_entries_read_quickly() {
+        let entries: Vec<String> = (0..100_000u32)
+            .map(|i| {
+                let [_, b, c, d] = i.to_be_bytes();
+                format!(
+                    r#"{{"server_ip":"10.{b}.{c}.{}","group_ip":"239.{b}.{c}.{d}","client_port":5000}}"#,
+                    d.max(1)
+                )
+            })
+            .collect();
+        let text = format!(r#"{{"multi_server_info_array":[{}]}}"#, entries.join(","));
+        let config = ClientConfig::parse(&text, false).unwrap();
+        // x.y.z.0 became x.y.z.1: those came twice; the later one stays.
+        assert_eq!(config.entries.len(), 100_000 - 100_000 / 256 - 1);
+        assert_eq!(config.entries[0].server, Ipv4([10, 0, 0, 1]));
+        assert_eq!(config.entries[0].group, Ipv4([239, 0, 0, 1]));
     }
 }

@@ -1,18 +1,24 @@
 //! The read-change-write cycle both tools run on their configuration file,
 //! whatever its schema.
 
-use super::{ClientConfig, ConfigFile, Locked, ServerConfig};
+use super::{ClientConfig, ConfigFile, Locked, ServerConfig, ServerLimits};
 use crate::error::Result;
 
 /// A configuration as the tool's own file holds it.
 pub trait Document: Default {
+    /// The module's limits a configuration must fit.
+    type Limits;
     /// Reads and checks the file's text.
     fn read(text: &str) -> Result<Self, String>;
     /// The file's text, in json-c's layout.
     fn text(&self) -> String;
+    /// Whether the configuration fits `limits`; the reason if not.
+    fn fits(&self, limits: &Self::Limits) -> Result<(), String>;
 }
 
 impl Document for ServerConfig {
+    type Limits = ServerLimits;
+
     fn read(text: &str) -> Result<Self, String> {
         ServerConfig::parse(text)
     }
@@ -20,9 +26,16 @@ impl Document for ServerConfig {
     fn text(&self) -> String {
         self.to_json_c()
     }
+
+    fn fits(&self, limits: &ServerLimits) -> Result<(), String> {
+        self.check_limits(limits)
+    }
 }
 
 impl Document for ClientConfig {
+    /// `max_entries`.
+    type Limits = u32;
+
     // The tool's own file marks each allowed link-local entry itself; the
     // blanket allowance is for importing old files only.
     fn read(text: &str) -> Result<Self, String> {
@@ -32,21 +45,33 @@ impl Document for ClientConfig {
     fn text(&self) -> String {
         self.to_json_c()
     }
+
+    fn fits(&self, max_entries: &u32) -> Result<(), String> {
+        self.check_limits(*max_entries)
+    }
 }
 
-/// The locked file's configuration; the empty one where there is no file yet.
-pub fn load<C: Document>(locked: &Locked<'_>) -> Result<C> {
-    Ok(locked.load(C::read)?.unwrap_or_default())
+/// The locked file's configuration; the empty one where there is no file
+/// yet. A file that is unreadable, invalid, or more than the module can
+/// hold (`limits`) is an error naming the file, before anything changes.
+pub fn load<C: Document>(locked: &Locked<'_>, limits: &C::Limits) -> Result<C> {
+    let config = locked.load(C::read)?.unwrap_or_default();
+    config
+        .fits(limits)
+        .map_err(|reason| locked.file().error(reason))?;
+    Ok(config)
 }
 
-/// Locks the file, reads it, lets `change` alter the kernel and the
-/// configuration, and writes the file if `change` succeeded with a change.
+/// Locks the file, reads it (see [`load`]), lets `change` alter the kernel
+/// and the configuration, and writes the file if `change` succeeded with a
+/// change.
 pub fn edit<C: Document>(
     file: &ConfigFile,
+    limits: &C::Limits,
     change: impl FnOnce(&mut C) -> Result<bool>,
 ) -> Result<()> {
     let locked = file.lock()?;
-    let mut config = load(&locked)?;
+    let mut config = load(&locked, limits)?;
     if change(&mut config)? {
         locked.store(&config.text())?;
     }

@@ -58,11 +58,30 @@ impl<'a> Element<'a> {
     }
 }
 
-/// A JSON string holding a strict dotted quad.
+/// A JSON string holding a strict dotted quad. A value too long for a
+/// message (a hostile file's megabyte string or array) is shown cut short.
 pub fn address_value(value: &Value) -> Result<Ipv4, String> {
     match value {
+        Value::String(text) if text.len() > SHOWN => Err(format!(
+            "{}: not an IPv4 address",
+            cut_short(&Value::String(text.clone()).to_string())
+        )),
         Value::String(text) => parse::address(text).map_err(|e| e.to_string()),
-        other => Err(format!("{other} is not an address string")),
+        other => Err(format!(
+            "{} is not an address string",
+            cut_short(&other.to_string())
+        )),
+    }
+}
+
+/// The most characters of a value a message shows.
+const SHOWN: usize = 40;
+
+/// `text`, or its first [`SHOWN`] characters and how long it is.
+fn cut_short(text: &str) -> String {
+    match text.char_indices().nth(SHOWN) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}... ({} bytes)", &text[..end], text.len()),
     }
 }
 
@@ -103,6 +122,17 @@ mod tests {
             "arr[3].n: 5 is not an address string"
         );
         assert_eq!(e.address("x").unwrap_err(), "arr[3]: x is missing");
+        // A hostile file's huge values are shown cut short.
+        let huge = serde_json::json!({"a": vec![7; 100_000], "s": "1".repeat(100_000)});
+        let e = Element::new("arr", 0, &huge).unwrap();
+        assert_eq!(
+            e.address("a").unwrap_err(),
+            "arr[0].a: [7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7... (200001 bytes) is not an address string"
+        );
+        assert_eq!(
+            e.address("s").unwrap_err(),
+            "arr[0].s: \"111111111111111111111111111111111111111... (100002 bytes): not an IPv4 address"
+        );
         assert_eq!(
             Element::new("arr", 0, &Value::Null).err().unwrap(),
             "arr[0] is not an object"

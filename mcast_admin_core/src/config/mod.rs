@@ -10,5 +10,5 @@ pub mod store;
 
 pub use client::{ClientConfig, ClientEntry};
 pub use document::Document;
-pub use server::{GroupConfig, ServerConfig};
+pub use server::{GroupConfig, ServerConfig, ServerLimits};
 pub use store::{ConfigFile, Locked};

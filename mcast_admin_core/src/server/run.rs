@@ -5,13 +5,12 @@
 
 use super::{Change, Members, Query, ServerCommand};
 use crate::config::document::{adopt, edit, load};
-use crate::config::{ConfigFile, ServerConfig};
+use crate::config::{ConfigFile, ServerConfig, ServerLimits};
 use crate::error::{Failures, Result};
 use crate::kernel::{ServerKernel, ServerStats, MEMBERS_PER_REQUEST};
 use crate::output::{self, server as layout};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::errno;
-use mcast_shared::genl::limits;
 use std::io::Write;
 
 /// Runs `command`; query output goes to `out`.
@@ -77,16 +76,22 @@ fn apply(
     kernel: &mut dyn ServerKernel,
     file: &ConfigFile,
 ) -> Result<()> {
+    let limits = ServerLimits {
+        max_groups: stats.max_groups,
+        max_members: stats.max_members,
+    };
     match change {
-        Change::Add { group, members } => edit(file, |config: &mut ServerConfig| match members {
-            Members::Keep => add(kernel, config, stats, *group, &[]),
-            Members::Join(members) => add(kernel, config, stats, *group, members),
-            Members::Quit(members) => {
-                quit_in_requests(kernel, *group, members, MEMBERS_PER_REQUEST)?;
-                Ok(config.remove_members(*group, members))
-            }
-        }),
-        Change::Delete(group) => edit(file, |config: &mut ServerConfig| {
+        Change::Add { group, members } => {
+            edit(file, &limits, |config: &mut ServerConfig| match members {
+                Members::Keep => add(kernel, config, stats, *group, &[]),
+                Members::Join(members) => add(kernel, config, stats, *group, members),
+                Members::Quit(members) => {
+                    quit_in_requests(kernel, *group, members, MEMBERS_PER_REQUEST)?;
+                    Ok(config.remove_members(*group, members))
+                }
+            })
+        }
+        Change::Delete(group) => edit(file, &limits, |config: &mut ServerConfig| {
             match kernel.del_group(*group) {
                 Ok(()) => {}
                 // Gone from the kernel already (a module reload without a
@@ -98,13 +103,13 @@ fn apply(
             }
             Ok(config.remove_group(*group))
         }),
-        Change::Clear => edit(file, |config: &mut ServerConfig| {
+        Change::Clear => edit(file, &limits, |config: &mut ServerConfig| {
             kernel.clear()?;
             let changed = !config.groups.is_empty();
             config.groups.clear();
             Ok(changed)
         }),
-        Change::Restore => restore(kernel, file),
+        Change::Restore => restore(kernel, file, &limits),
     }
 }
 
@@ -148,10 +153,11 @@ pub(super) fn quit_in_requests(
 
 /// Adds every configured group and member to the kernel. Existing groups
 /// and members are fine; nothing is removed. A failing group does not stop
-/// the others, unless the failure would repeat for all of them.
-fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile) -> Result<()> {
+/// the others, unless the failure would repeat for all of them. A file
+/// the module could not hold is refused before the first group.
+fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile, limits: &ServerLimits) -> Result<()> {
     let locked = file.lock()?;
-    let config: ServerConfig = load(&locked)?;
+    let config: ServerConfig = load(&locked, limits)?;
     let mut failures = Failures::default();
     for g in &config.groups {
         if let Err(e) = add_in_requests(kernel, g.group, &g.members, MEMBERS_PER_REQUEST) {
@@ -168,7 +174,7 @@ fn import(file: &ConfigFile, from: &ConfigFile) -> Result<()> {
         .load(ServerConfig::parse)?
         .ok_or_else(|| from.error("no such file"))?;
     config
-        .check_limits(limits::DEFAULT_MAX_GROUPS, limits::DEFAULT_MAX_MEMBERS)
-        .map_err(|e| from.error(e.to_string()))?;
+        .check_limits(&ServerLimits::DEFAULT)
+        .map_err(|reason| from.error(reason))?;
     adopt(file, from, &config)
 }

@@ -282,6 +282,57 @@ fn a_corrupt_file_is_an_error_and_stays() {
     );
 }
 
+/// A file that holds more than the module takes (a hostile file of
+/// 100 000 groups, or members) is an error naming the file for every
+/// change and for -R, before the module or the file is touched.
+#[test]
+fn a_file_past_the_module_limits_changes_nothing() {
+    let groups: Vec<String> = (1..=5)
+        .map(|i| format!(r#"{{"group_ip":"239.10.1.{i}"}}"#))
+        .collect();
+    let too_many_groups = format!(r#"{{"multi_group_array":[{}]}}"#, groups.join(","));
+    let too_many_members = r#"{"multi_group_array":[{"group_ip":"239.10.0.1","member_array":["10.0.0.1","10.0.0.2","10.0.0.3"]}]}"#;
+    let cases = [
+        (
+            too_many_groups.as_str(),
+            "5 groups: more than the limit of 4 (module parameter max_groups)",
+        ),
+        (
+            too_many_members,
+            "group 239.10.0.1: 3 members: more than the limit of 2 (module parameter max_members)",
+        ),
+    ];
+    for (text, reason) in cases {
+        let commands = [
+            ServerCommand::Change(Change::Restore),
+            ServerCommand::Change(Change::Clear),
+            ServerCommand::Change(Change::Delete(G)),
+            ServerCommand::Change(Change::Add {
+                group: G2,
+                members: Members::Keep,
+            }),
+        ];
+        for command in commands {
+            let mut env = Env::new(FILE);
+            env.kernel.max_groups = 4;
+            env.kernel.max_members = 2;
+            env.kernel.add_group(G, &[ip("10.0.0.1")]).unwrap();
+            env.kernel.gate.log.clear();
+            env.write(text);
+            let e = env.run(command.clone()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("{}: {reason}", env.file.path().display()),
+                "{command:?}"
+            );
+            assert_eq!(e.exit_status(), exit::FAILURE);
+            assert_eq!(env.kernel.gate.log, ["GET_STATS"], "{command:?}");
+            assert_eq!(env.kernel.members(G).unwrap(), [ip("10.0.0.1")]);
+            assert_eq!(env.text().unwrap(), text);
+        }
+    }
+}
+
 #[test]
 fn limits_come_from_the_module_and_are_checked_first() {
     let mut env = Env::new(FILE);
@@ -345,17 +396,21 @@ fn restore_is_idempotent_and_goes_on_after_a_failure() {
     );
     assert_eq!(env.text().unwrap(), TWO_MEMBERS);
 
+    // The module holds two groups made behind the tool's back: the file's
+    // three fit the limit, but only the first finds room.
     let mut env = Env::new(FILE);
-    env.kernel.max_groups = 1;
-    env.write(r#"{"multi_group_array":[{"group_ip":"239.10.0.7"},{"group_ip":"239.10.0.1"},{"group_ip":"239.10.0.2"}]}"#);
+    env.kernel.max_groups = 3;
+    env.kernel.add_group(G2, &[]).unwrap();
+    env.kernel.add_group(ip("239.10.0.8"), &[]).unwrap();
+    env.write(r#"{"multi_group_array":[{"group_ip":"239.10.0.1"},{"group_ip":"239.10.0.2"},{"group_ip":"239.10.0.3"}]}"#);
     let e = env.run(ServerCommand::Change(Change::Restore)).unwrap_err();
-    let limit = "already 1 groups, the limit (module parameter max_groups)";
+    let limit = "already 3 groups, the limit (module parameter max_groups)";
     assert_eq!(
         e.to_string(),
-        format!("group 239.10.0.1: {limit}\ngroup 239.10.0.2: {limit}")
+        format!("group 239.10.0.2: {limit}\ngroup 239.10.0.3: {limit}")
     );
     assert_eq!(e.exit_status(), 234);
-    assert_eq!(env.kernel.groups[0].group, G2);
+    assert_eq!(env.kernel.groups[2].group, G);
 
     let mut env = Env::new(FILE);
     env.kernel.gate.loaded = false;
@@ -397,6 +452,25 @@ fn import_adopts_an_old_file_once() {
         .run(ServerCommand::Import(old.with_extension("missing")))
         .unwrap_err();
     assert!(e.to_string().ends_with(": no such file"));
+
+    // More groups than a module takes by default: refused, naming the file.
+    let groups: Vec<String> = (0..1025)
+        .map(|i| format!(r#"{{"group_ip":"239.11.{}.{}"}}"#, i / 250, i % 250 + 1))
+        .collect();
+    fs::write(
+        &old,
+        format!(r#"{{"multi_group_array":[{}]}}"#, groups.join(",")),
+    )
+    .unwrap();
+    let e = env.run(ServerCommand::Import(old.clone())).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: 1025 groups: more than the limit of 1024 (module parameter max_groups)",
+            old.display()
+        )
+    );
+    assert_eq!(env.text(), None);
 }
 
 #[test]
