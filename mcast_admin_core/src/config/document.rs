@@ -2,7 +2,7 @@
 //! whatever its schema.
 
 use super::{ClientConfig, ConfigFile, Locked, ServerConfig};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A configuration as the tool's own file holds it.
 pub trait Document: Default {
@@ -10,6 +10,10 @@ pub trait Document: Default {
     fn read(text: &str) -> Result<Self, String>;
     /// The file's text, in json-c's layout.
     fn text(&self) -> String;
+    /// How many groups (server) or entries (client) it holds.
+    fn count(&self) -> usize;
+    /// What one item is called, in the plural: "groups" or "entries".
+    const ITEMS: &'static str;
 }
 
 impl Document for ServerConfig {
@@ -20,6 +24,12 @@ impl Document for ServerConfig {
     fn text(&self) -> String {
         self.to_json_c()
     }
+
+    fn count(&self) -> usize {
+        self.groups.len()
+    }
+
+    const ITEMS: &'static str = "groups";
 }
 
 impl Document for ClientConfig {
@@ -32,6 +42,12 @@ impl Document for ClientConfig {
     fn text(&self) -> String {
         self.to_json_c()
     }
+
+    fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    const ITEMS: &'static str = "entries";
 }
 
 /// The locked file's configuration; the empty one where there is no file yet.
@@ -48,19 +64,25 @@ pub fn edit<C: Document>(
     let locked = file.lock()?;
     let mut config = load(&locked)?;
     if change(&mut config)? {
-        locked.store(&config.text())?;
+        locked
+            .store(&config.text())
+            .map_err(|e| Error::NotSaved(Box::new(e)))?;
     }
     Ok(())
 }
 
 /// Makes `config`, already read from the old tool's file `from` and
-/// checked, the configuration file. An existing configuration is never
-/// overwritten.
+/// checked, the configuration file. A configuration without groups or
+/// entries (the packages ship one) counts as absent; one that holds any is
+/// never overwritten, nor is one that cannot be read.
 pub fn adopt<C: Document>(file: &ConfigFile, from: &ConfigFile, config: &C) -> Result<()> {
     let locked = file.lock()?;
-    if file.read_unlocked()?.is_some() {
+    let current: C = load(&locked)?;
+    if current.count() > 0 {
         let reason = format!(
-            "exists already; remove it first to import {}",
+            "holds {} {} already; not importing {} (empty or remove it first)",
+            current.count(),
+            C::ITEMS,
             from.path().display()
         );
         return Err(file.error(reason));
