@@ -167,7 +167,7 @@ stage_package() {   # NAME SERVICE CLI MODULE CONFIG-KEY CONFIG-FILE
 	# No debuginfo package (cargo built it, not rpmbuild): ship it stripped.
 	if command -v strip >/dev/null; then strip "$stage/bin/$cli"; fi
 	generate_docs "$cli" "$stage"
-	install -m 0755 "init.d/$svc" "$stage/init.d/$svc"
+	sh init.d/render.sh "$svc" "$stage/init.d/$svc"
 	install -m 0644 "packaging/systemd/$svc.service" "$stage/systemd/$svc.service"
 	# The empty configuration, laid out as the CLI (and json-c) write it:
 	# no trailing newline.

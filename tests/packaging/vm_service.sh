@@ -14,6 +14,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 kos=$1
 cd "$repo" || exit 1
 work=$(mktemp -d)
+chmod 755 "$work"   # the non-root start below reads the script from here
 # The kernel's checkers, as in every VM run (tests/vm/kernel-checks.sh).
 # shellcheck source=tests/vm/kernel-checks.sh
 . "$repo/tests/vm/kernel-checks.sh"
@@ -33,7 +34,10 @@ t() {
 		ok "$1"
 	fi
 }
-init_dir=init.d admin_dir=$repo/target/release
+# Both scripts come from one template.
+init_dir=$work/init.d admin_dir=$repo/target/release
+mkdir -p "$init_dir"
+for s in multis multic; do sh init.d/render.sh "$s" "$init_dir/$s"; done
 if [[ -n ${2:-} ]]; then
 	root=$work/root
 	if out=$(rpm --root "$root" --initdb && rpm --root "$root" -i --nodeps --noscripts --nosignature \
@@ -61,7 +65,7 @@ mkdir -p "$work/lock"
 
 # Sending side.
 svc multis status;  t "multis status before start -> 3" 3
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups sh init.d/multis start 2>&1); rc=$?
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups sh "$init_dir/multis" start 2>&1); rc=$?
 t "multis start as nobody -> 4" 4 root
 svc multis start;   t "multis first start imports the old running config" 0 "imported"
 out=$(lsmod); rc=0; t "rust_mcast_server is loaded" 0 '^rust_mcast_server '
@@ -78,7 +82,7 @@ out=$(lsmod); rc=0
 if grep -q '^rust_mcast_server ' <<<"$out"; then no "rust_mcast_server unloaded by stop"; else ok "rust_mcast_server unloaded by stop"; fi
 svc multis status;  t "multis status after stop -> 3" 3 'saved in .*: 2\)'
 echo "not a module" >"$work/bogus.ko"
-out=$(MULTIS_MODULE=$work/bogus.ko sh init.d/multis start 2>&1); rc=$?
+out=$(MULTIS_MODULE=$work/bogus.ko sh "$init_dir/multis" start 2>&1); rc=$?
 t "multis start with a bad .ko -> 1 with insmod's reason" 1 'could not load .*(Invalid|format|ERROR)'
 
 # Receiving side.
