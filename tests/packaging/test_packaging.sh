@@ -431,6 +431,11 @@ for role in "${roles[@]}"; do
 		   ${BUILT_MODULE_NAME[0]} == "$1" && -n ${DEST_MODULE_LOCATION[0]} &&
 		   ${MAKE[0]} == "sh ./dkms-make.sh build $1 6.12.0 /k" &&
 		   $AUTOINSTALL == yes && $BUILD_EXCLUSIVE_CONFIG == CONFIG_RUST ]]' "$c" "$mod"
+	check "$c: CLEAN=\"true\" (deprecated since DKMS 3.1.8, which accepts only true silently)" \
+		grep -qx 'CLEAN="true"' "$c"
+	check "$u: Documentation=man:${ADMIN[$role]}(8)" grep -qx "Documentation=man:${ADMIN[$role]}(8)" "$u"
+	check "$u: a failed start is cleaned up (ExecStopPost runs stop unless the start succeeded)" \
+		grep -qF "ExecStopPost=/bin/sh -c '[ \"\$SERVICE_RESULT\" = success ] || exec /etc/rc.d/init.d/$role stop'" "$u"
 done
 mk=packaging/dkms/dkms-make.sh
 check "$mk: parses under dash -n" dash -n "$mk"
@@ -466,7 +471,8 @@ rpm_checks() {   # DIR LABEL
 			"/usr/src/$mod-$version/dkms.conf" "/usr/src/$mod-$version/dkms-make.sh" \
 			"/usr/src/$mod-$version/Kbuild" "/usr/src/$mod-$version/kernel_glue" \
 			"/usr/src/$mod-$version/rust_mcast_server" "/usr/src/$mod-$version/rust_mcast_client" \
-			"/usr/src/$mod-$version/mcast_shared/src/lib.rs" "/var/lib/multicast_proxy"; do
+			"/usr/src/$mod-$version/mcast_shared/src/lib.rs" "/var/lib/multicast_proxy" \
+			"/usr/local/sbin/$cli" "/usr/local/sbin/${role}_config_admin"; do
 			check "$label: $pkg contains $x" grep -qx -- "$x" <<<"$list"
 		done
 		check "$label: $pkg contains a man page for $cli" grep -qE "^/usr/share/man/man[1-9]/$cli\\.[1-9]" <<<"$list"
@@ -480,6 +486,12 @@ rpm_checks() {   # DIR LABEL
 		check "$label: $pkg config is %config(noreplace)" bash -c \
 			'rpm -qp --qf "[%{FILEFLAGS:fflags} %{FILENAMES}\n]" "$0" | grep -qx "cn $1"' \
 			"$rpm" "/etc/multicast_proxy/${CONF[$role]}"
+		check "$label: $pkg declares the config's lock file %ghost" bash -c \
+			'rpm -qp --qf "[%{FILEFLAGS:fflags} %{FILENAMES}\n]" "$0" | grep -qx "g $1"' \
+			"$rpm" "/etc/multicast_proxy/${CONF[$role]}.lock"
+		check "$label: $pkg keeps the old CLI path /usr/local/sbin/$cli as a link to /usr/sbin/$cli" bash -c \
+			'rpm -qp --qf "[%{FILENAMES} -> %{FILELINKTOS}\n]" "$0" | grep -qx "/usr/local/sbin/$1 -> /usr/sbin/$1"' \
+			"$rpm" "$cli"
 		check "$label: $pkg init script and CLI are mode 0755" bash -c \
 			'rpm -qp --qf "[%{FILEMODES:perms} %{FILENAMES}\n]" "$0" | grep -qx -- "-rwxr-xr-x $1" &&
 			 rpm -qp --qf "[%{FILEMODES:perms} %{FILENAMES}\n]" "$0" | grep -qx -- "-rwxr-xr-x $2"' \
@@ -529,7 +541,7 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 	local rpm=$1 label=$2 role=$3 mod=$4 tag d calls
 	d=$work/scriptlets/$role
 	mkdir -p "$d/sysv" "$d/systemd"
-	for tag in POSTIN PREUN POSTUN; do
+	for tag in POSTIN PREUN POSTUN POSTTRANS; do
 		rpm -qp --qf "%{$tag}" "$rpm" >"$d/$tag.sh" 2>/dev/null
 	done
 	for x in chkconfig dkms depmod uname; do
@@ -537,6 +549,14 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 		ln -sf "$fakes/logcall" "$d/systemd/$x"
 	done
 	ln -sf "$fakes/logcall" "$d/systemd/systemctl"
+	for x in lsmod modprobe; do
+		ln -sf "$fakes/$x" "$d/sysv/$x"
+		ln -sf "$fakes/$x" "$d/systemd/$x"
+	done
+	for x in grep sed; do
+		ln -sf "$(command -v $x)" "$d/sysv/$x"
+		ln -sf "$(command -v $x)" "$d/systemd/$x"
+	done
 	# $1, init flavour, dkms install exit status
 	sl() {
 		: >"$d/calls"
@@ -563,6 +583,36 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 	sl POSTIN sysv 1 10
 	check "$label: %post when the DKMS build fails: points at README.dkms, exit 0" \
 		bash -c '[[ $0 == 0 ]] && grep -q "README.dkms" <<<"$1"' "$rc" "$out"
+	check "$label: ... and says the running module stays and how to restart later" \
+		bash -c 'grep -q "keeps running ($1 is not restarted).*dkms install $2/.*service $1 restart" <<<"$0"' "$out" "$role" "$mod"
+	# %posttrans: a running module whose successor is not installed stays.
+	echo "$mod" >"$d/loaded"; : >"$d/available"
+	sl POSTTRANS sysv 0
+	check "$label: %posttrans with the new module missing: no restart, says so, exit 0" \
+		bash -c '[[ $0 == 0 ]] && ! grep -q restart <<<"$1" && grep -q "not restarted: $3 is not installed" <<<"$2"' \
+		"$rc" "$calls" "$out" "$mod"
+	echo "$mod" >"$d/available"
+	sl POSTTRANS systemd 0
+	check "$label: %posttrans with the new module installed: goes on to restart (no refusal)" \
+		bash -c 'grep -q "modprobe -n -q $2" <<<"$0" && ! grep -q "not restarted" <<<"$1"' "$calls" "$out" "$mod"
+	echo "${LEGACY[$role]}" >"$d/loaded"
+	sl POSTTRANS sysv 0
+	check "$label: %posttrans after the old tool: tells how to switch over" \
+		bash -c 'grep -q "old tool.s module $1 is still running.*service $2 start" <<<"$0"' "$out" "${LEGACY[$role]}" "$role"
+	: >"$d/loaded"
+	# A host where `chkconfig $role on` made rc links: the unit is enabled.
+	if unshare -m true 2>/dev/null && [[ -d /etc/rc3.d ]]; then
+		: >"$d/calls"
+		out=$(unshare -m --propagation private bash -c '
+			mount -t tmpfs none /etc/rc3.d && ln -s ../init.d/$1 /etc/rc3.d/S98$1 &&
+			env -i PATH="$2/systemd" FAKE_STATE="$2" FAKE_IS_ENABLED_RC=1 /bin/sh "$2/POSTIN.sh" 2' _ "$role" "$d" 2>&1)
+		calls=$(cat "$d/calls")
+		check "$label: %post on upgrade of a chkconfig-enabled host with systemd: enables the unit, says so" \
+			bash -c 'grep -qx "systemctl --no-reload enable $1.service" <<<"$0" && grep -q "enabled at boot as before" <<<"$2"' \
+			"$calls" "$role" "$out"
+	else
+		skip "$label: %post with chkconfig links: needs unshare -m (root) and /etc/rc3.d"
+	fi
 	sl PREUN sysv 0
 	check "$label: %preun on erase: chkconfig --del, dkms remove, exit 0" \
 		bash -c '[[ $0 == 0 ]] && grep -qx "chkconfig --del $1" <<<"$2" && grep -q "^dkms remove -m $3 .*--all" <<<"$2"' \
