@@ -25,7 +25,11 @@
 # 5. With PACKAGING_TEST_VM=1 and KDIR: the init scripts
 #    run in a VM against the real modules and CLIs (tests/packaging/
 #    vm_service.sh): import, start/status/stop, double start, restart
-#    restoring the configuration, a bad .ko, a non-root start.
+#    restoring the configuration, a bad .ko, a non-root start. Then the
+#    upgrade (vm_upgrade.sh): stand-ins of the old tool's packages
+#    (old_tool/), configured and enabled with chkconfig links, upgraded
+#    with rpm -Uvh (scriptlets running); the packaged service starts with
+#    the old configuration in the kernel and in its file.
 #
 # Prints PASS:/FAIL: per check (SKIP: for what cannot run here), then
 # "N passed, N failed"; exits 1 if anything failed.
@@ -719,8 +723,15 @@ else
 	vm=$work/vm
 	mkdir -p "$vm"
 	# The RPMs built above (real CLIs) are installed in the guest when present.
-	vm_rpms=""
+	vm_rpms="" old_rpms=""
 	ls "$work"/rpms/multi_server-*.rpm >/dev/null 2>&1 && vm_rpms=$work/rpms
+	# The upgrade scenario needs the new RPMs with modules prebuilt for KDIR
+	# (section 3 builds them so when KDIR is set) and the old tool's stand-ins.
+	if [[ -n $vm_rpms ]] && tests/packaging/old_tool/build-old-rpms.sh "$work/old-rpms" >"$work/old-rpms.log" 2>&1; then
+		old_rpms=$work/old-rpms
+	else
+		fail "VM upgrade scenario: no new RPMs, or the old tool's stand-in RPMs do not build: $(tail -n 3 "$work/old-rpms.log" 2>/dev/null | tr '\n' ' ')"
+	fi
 	cp -R Kbuild kernel_glue rust_mcast_server rust_mcast_client "$vm/" 2>/dev/null
 	mkdir -p "$vm/mcast_shared" && cp -R mcast_shared/src "$vm/mcast_shared/"
 	cp packaging/dkms/dkms-make.sh "$vm/"
@@ -731,7 +742,7 @@ else
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
 		# The console carries kernel lines too; they start with "[", not PASS/FAIL.
 		vmout=$("$repo/tests/vm/boot.sh" "$KDIR" "$work/vm-results" 1800 \
-			"MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
+			"MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms $old_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;

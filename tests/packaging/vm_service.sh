@@ -3,10 +3,12 @@
 # Runs inside a test VM (tests/vm/boot.sh, the host's root shared read-only): the
 # init scripts against the real modules and the real CLIs.
 #
-#   bash tests/packaging/vm_service.sh MODULE_DIR [RPM_DIR]
+#   bash tests/packaging/vm_service.sh MODULE_DIR [RPM_DIR [OLD_RPM_DIR]]
 #
-# With RPM_DIR, both RPMs are first installed into a scratch root (the
-# guest's / is read-only) and the init scripts and CLIs come from there.
+# With RPM_DIR, both RPMs are first installed into a scratch root and the
+# init scripts and CLIs come from there. With OLD_RPM_DIR (stand-ins of the
+# old tool's packages) as well, vm_upgrade.sh then upgrades the guest's
+# own root (an overlay) from the old packages to these.
 # MODULE_DIR holds rust_mcast_server.ko and rust_mcast_client.ko built for the
 # VM's kernel. Prints PASS:/FAIL: lines, which test_packaging.sh counts.
 set -u
@@ -70,11 +72,11 @@ t "multis start as nobody -> 4" 4 root
 svc multis start;   t "multis first start imports the old running config" 0 "imported"
 out=$(lsmod); rc=0; t "rust_mcast_server is loaded" 0 '^rust_mcast_server '
 out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "the kernel has the imported group" 0 '^239\.10\.0\.1$'
-svc multis status;  t "multis status running -> 0, 1 group" 0 'loaded, multicast groups: 1\)'
+svc multis status;  t "multis status running -> 0, 1 group" 0 'loaded, multicast groups: 1 in the kernel, 1 in '
 svc multis start;   t "multis second start -> 0" 0 'already loaded'
 out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "second start kept the group" 0 '^239\.10\.0\.1$'
 out=$("$MULTIS_ADMIN" -A -m 239.10.0.2 -j 10.0.2.1 2>&1); rc=$?; t "multis_admin adds a group" 0
-svc multis restart; t "multis restart -> 0, 2 groups restored" 0 'multicast groups: 2\)'
+svc multis restart; t "multis restart -> 0, 2 groups restored" 0 'multicast groups: 2 in the kernel, 2 in '
 out=$("$MULTIS_ADMIN" -S 2>&1); rc=$?; t "restart restored both groups into the kernel" 0 '^239\.10\.0\.2$'
 svc multis reload;  t "multis reload -> 0" 0
 svc multis stop;    t "multis stop -> 0" 0 stopped
@@ -88,10 +90,17 @@ t "multis start with a bad .ko -> 1 with insmod's reason" 1 'could not load .*(I
 # Receiving side.
 svc multic start;   t "multic first start imports the old startup config" 0 "imported"
 out=$("$MULTIC_ADMIN" -L 2>&1); rc=$?; t "the kernel has the imported entry" 0 'Server IP: +10\.0\.1\.10'
-svc multic status;  t "multic status running -> 0, 1 entry" 0 'loaded, server entries: 1\)'
+svc multic status;  t "multic status running -> 0, 1 entry" 0 'loaded, server entries: 1 in the kernel, 1 in '
 svc multic start;   t "multic second start -> 0" 0 'already loaded'
 svc multic stop;    t "multic stop -> 0" 0 stopped
 svc multic status;  t "multic status after stop -> 3" 3
+
+# A host of the old tool upgrades (RPMs with modules prebuilt for this kernel).
+if [[ -n ${3:-} ]]; then
+	upgrade=$(bash "$repo/tests/packaging/vm_upgrade.sh" "$2" "$3" 2>&1)
+	printf '%s\n' "$upgrade"
+	grep -q '^VM-UPGRADE-DONE' <<<"$upgrade" || no "the upgrade scenario did not complete"
+fi
 
 # The end of the run: modules unloaded, a leak scan, the whole kernel log.
 for m in rust_mcast_client rust_mcast_server; do
