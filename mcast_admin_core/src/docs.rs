@@ -180,6 +180,7 @@ fn files(side: &Side) -> Section {
             item(format!("{}.lock", side.default_config), "Lock file: every change holds an exclusive flock on it from reading the configuration to writing it back, so concurrent invocations run one after the other."),
             para("A change is applied to the kernel first; only if the kernel accepts it is the file replaced, atomically (temporary file in the same directory, fsync, rename, fsync of the directory); a temporary file left by an invocation killed before its rename is removed by the next change. A refused change, or bad input, leaves kernel and file as they were. A file that cannot be read or parsed is an error naming it: fix or remove it, it is never replaced silently."),
             para(format!("Queries ({}) read only the kernel and never open the file.", queries(side))),
+            item(format!("/usr/local/sbin/{}", side.tool), format!("The old tool's path, installed by the package as a link to this program, for scripts that name it. /usr/local/sbin/{}_config_admin -R, the old restore helper, runs {} -R.", side.service, side.tool)),
         ],
     }
 }
