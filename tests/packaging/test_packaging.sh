@@ -385,6 +385,28 @@ for role in "${roles[@]}"; do
 	expect "$role: start without our module while the old one runs -> exit 5" 5 "$old_prefix stays loaded"
 	check "$role: ... the old tool's module is still loaded" loaded "$role" "$old_prefix"
 
+	# VRRP (224.0.0.18), which the old tool took without a flag, comes
+	# across; the real CLI's report says so.
+	reset_sandbox "$role"
+	if [[ $role == multis ]]; then
+		printf '{"multi_group_array":[{"group_ip":"224.0.0.18","member_array":["10.0.1.12"]}]}' \
+			>"$sb/old/${old_prefix}_running_config"
+		vrrp_said='group 224.0.0.18: link-local group \(VRRP\)'
+	else
+		printf '{"multi_server_info_array":[{"server_ip":"10.0.1.12","group_ip":"224.0.0.18","client_port":0}]}' \
+			>"$sb/old/${old_prefix}_running_config"
+		vrrp_said='entry 10.0.1.12 port 0 -> 224.0.0.18: link-local group \(VRRP\), imported with --allow-link-local'
+	fi
+	run "$role" start
+	if [[ -n $real_admin_dir ]]; then
+		expect "$role: an old VRRP configuration is imported and the report says so" 0 "$role: $vrrp_said"
+		if [[ $role == multic ]]; then
+			check "$role: ... the VRRP entry is saved with its allowance" grep -q '"allow_link_local":true' "$cfg"
+		fi
+	else
+		skip "$role: VRRP import: needs the real CLIs"
+	fi
+
 	# A .ko given by env: insmod instead of modprobe.
 	reset_sandbox "$role"
 	: >"$sb/state/available"
