@@ -180,6 +180,7 @@ fn files(side: &Side) -> Section {
             item(format!("{}.lock", side.default_config), "Lock file: every change holds an exclusive flock on it from reading the configuration to writing it back, so concurrent invocations run one after the other."),
             para("A change is applied to the kernel first; only if the kernel accepts it is the file replaced, atomically (temporary file in the same directory, fsync, rename, fsync of the directory); a temporary file left by an invocation killed before its rename is removed by the next change. A refused change, or bad input, leaves kernel and file as they were. A file that cannot be read or parsed is an error naming it: fix or remove it, it is never replaced silently."),
             para(format!("Queries ({}) read only the kernel and never open the file.", queries(side))),
+            item(format!("/usr/local/sbin/{}", side.tool), format!("The old tool's path, installed by the package as a link to this program, for scripts that name it. /usr/local/sbin/{}_config_admin -R, the old restore helper, runs {} -R.", side.service, side.tool)),
         ],
     }
 }
@@ -229,7 +230,7 @@ fn differences(side: &Side) -> Section {
             if side == &SERVER { "No arguments is a usage error, 255 (the old multis_admin printed its usage and exited 0). " } else { "" },
             if side == &SERVER { " An unparsable -j/-q item is a usage error, 255 (was 235)." } else { "" },
         )),
-        item("Output", format!("{} print the old layouts byte for byte; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before.", queries(side))),
+        item("Output", format!("{} print the old layouts byte for byte; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before{}.", if side == &SERVER { "" } else { ", except that -A re-mapping an existing (server, port) to another group says which group it mapped to before" }, queries(side))),
         item("New options", format!("--json on the queries; -R/--restore; --import; --config and {}; -V/--version{}. -h is accepted for -H, and long options may be abbreviated as with getopt (--mult).", side.config_env, if side == &SERVER { "" } else { "; --allow-link-local" })),
         item("Configuration path", format!("The configuration is {} (the old tool kept /usr/local/etc/multi_*_running_config and a separate startup copy). --import adopts an old file once; -R replays the configuration after the module is loaded, and changes made while the module is not loaded are refused rather than lost.", side.default_config)),
     ];
@@ -243,12 +244,12 @@ fn differences(side: &Side) -> Section {
             "Server addresses",
             "-i must be a unicast host address when adding.",
         ));
-        blocks.push(item("Link-local groups", "A group in 224.0.0.0/24 (e.g. VRRP's 224.0.0.18) needs --allow-link-local: restoring off-link traffic into such a group defeats the on-link checks of protocols like mDNS. The allowance is stored with the entry as \"allow_link_local\":true. --import --allow-link-local grants it to the link-local entries of an old file."));
+        blocks.push(item("Link-local groups", "A group in 224.0.0.0/24 (e.g. VRRP's 224.0.0.18) needs --allow-link-local: restoring off-link traffic into such a group defeats the on-link checks of protocols like mDNS. The allowance is stored with the entry as \"allow_link_local\":true. The old tool took such groups without a flag, so --import grants the allowance to the link-local entries of an old file and names each in its report (--allow-link-local is accepted there and changes nothing)."));
         blocks.push(item("-P with an unknown entry", "An error on standard error with exit status 233; the old tool printed \"multicast server not existed!\" on standard output and exited 0."));
         blocks.push(item("Rollbacks", "A refused -A or -D leaves the file as it was (the old tool deleted a valid entry, or re-added it with group 0.0.0.0)."));
         blocks.push(item("-D of an entry the module lost", "If the file has the entry but the module does not (reloaded without -R), -D removes it from the file instead of failing."));
     }
-    blocks.push(item("Restore and import", "-R adds every group and member (or entry) of the file to the module: what exists already is fine, nothing is removed, and a failing item does not stop the others; a file with more than the module takes is refused as a whole, before the first item. --import FILE checks an old tool's file (duplicate entries are merged as the old replay did) and makes it the configuration without touching the module; it refuses to overwrite an existing configuration."));
+    blocks.push(item("Restore and import", "-R makes the module equal to the file: what the file lacks is removed, what it has is added, and a failing item does not stop the others (`service multi? reload` runs it); a file with more than the module takes is refused as a whole, before the first change. --import FILE checks an old tool's file (duplicate entries are merged as the old replay did) and makes it the configuration without touching the module, and reports what came across; a configuration without groups or entries (as the packages ship it) counts as absent, one that holds any is never overwritten. A change the module took but the file could not save is reported as such, with how to bring the two together again."));
     Section {
         title: "DIFFERENCES FROM THE OLD TOOL",
         blocks,

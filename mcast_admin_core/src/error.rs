@@ -73,6 +73,9 @@ pub enum Error {
     /// The configuration file cannot be locked or written for lack of rights.
     #[error("permission denied: changing the configuration needs CAP_NET_ADMIN and write access to {}", .0.display())]
     NoWriteAccess(PathBuf),
+    /// The kernel took a change but the file could not be written: they differ now.
+    #[error("{0}\nthe kernel has the change, but the configuration file does not: fix the cause, then run the same command again to save it (or reload the service to return the kernel to the file)")]
+    NotSaved(Box<Error>),
     /// Talking to the kernel failed below the protocol.
     #[error("netlink: {0}")]
     Netlink(String),
@@ -175,6 +178,7 @@ impl Error {
                 _ => exit::FAILURE,
             },
             Error::During { source, .. } => source.exit_status(),
+            Error::NotSaved(_) => exit::FAILURE,
             Error::Several(all) => all.first().map_or(exit::FAILURE, Error::exit_status),
             Error::NotLoaded { .. }
             | Error::ConfigFile { .. }

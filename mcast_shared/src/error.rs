@@ -127,7 +127,10 @@ impl fmt::Display for ConfigError {
                 "already {limit} entries, the limit (module parameter max_entries)"
             ),
             LinkLocalNotAllowed(ip) => {
-                write!(f, "{ip} is link-local: allow it explicitly for this entry")
+                write!(
+                    f,
+                    "{ip} is link-local: allow it for this entry with --allow-link-local"
+                )
             }
             UnknownFlags(bits) => write!(f, "unknown entry flags {bits:#x}"),
             OutOfMemory => write!(

@@ -45,7 +45,7 @@ fn statuses_and_messages() {
         (
             &["-A", "-i", "10.0.0.1", "-p", "0", "-m", "224.0.0.18"],
             235,
-            "224.0.0.18 is link-local: allow it explicitly for this entry\n",
+            "224.0.0.18 is link-local: allow it for this entry with --allow-link-local\n",
         ),
         (
             &["-L", "--allow-link-local"],

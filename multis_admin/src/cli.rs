@@ -40,10 +40,10 @@ pub struct Cli {
     /// Print every group
     #[arg(short = 'S', long = "show", help_heading = "Commands")]
     pub show: bool,
-    /// Apply the configuration file to the module (after it is loaded)
+    /// Make the module equal to the configuration file (adds and removes)
     #[arg(short = 'R', long = "restore", help_heading = "Commands")]
     pub restore: bool,
-    /// Adopt an old tool's configuration file (checked; module untouched)
+    /// Adopt an old tool's configuration file when ours is empty (module untouched)
     #[arg(long = "import", value_name = "FILE", help_heading = "Commands")]
     pub import: Option<PathBuf>,
     /// Print help

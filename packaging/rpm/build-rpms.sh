@@ -162,12 +162,13 @@ for f in LICENSE COPYING; do [[ -f $f ]] && license=$f && break; done
 stage_package() {   # NAME SERVICE CLI MODULE CONFIG-KEY CONFIG-FILE
 	local name=$1 svc=$2 cli=$3 kmod=$4 key=$5 conf=$6
 	local stage=$tmp/stage/$name-$version
-	mkdir -p "$stage"/{bin,init.d,systemd,config,dkms}
+	mkdir -p "$stage"/{bin,init.d,systemd,config,dkms,compat}
 	install -m 0755 "$bindir/$cli" "$stage/bin/$cli"
 	# No debuginfo package (cargo built it, not rpmbuild): ship it stripped.
 	if command -v strip >/dev/null; then strip "$stage/bin/$cli"; fi
 	generate_docs "$cli" "$stage"
-	install -m 0755 "init.d/$svc" "$stage/init.d/$svc"
+	sh init.d/render.sh "$svc" "$stage/init.d/$svc"
+	install -m 0755 packaging/compat/config_admin "$stage/compat/${svc}_config_admin"
 	install -m 0644 "packaging/systemd/$svc.service" "$stage/systemd/$svc.service"
 	# The empty configuration, laid out as the CLI (and json-c) write it:
 	# no trailing newline.

@@ -25,7 +25,11 @@
 # 5. With PACKAGING_TEST_VM=1 and KDIR: the init scripts
 #    run in a VM against the real modules and CLIs (tests/packaging/
 #    vm_service.sh): import, start/status/stop, double start, restart
-#    restoring the configuration, a bad .ko, a non-root start.
+#    restoring the configuration, a bad .ko, a non-root start. Then the
+#    upgrade (vm_upgrade.sh): stand-ins of the old tool's packages
+#    (old_tool/), configured and enabled with chkconfig links, upgraded
+#    with rpm -Uvh (scriptlets running); the packaged service starts with
+#    the old configuration in the kernel and in its file.
 #
 # Prints PASS:/FAIL: per check (SKIP: for what cannot run here), then
 # "N passed, N failed"; exits 1 if anything failed.
@@ -89,12 +93,27 @@ old_config() {   # ROLE N [FIRST-OCTET]
 	printf '\n  ]\n}'
 }
 empty_config() { printf '{\n  "%s":[\n  ]\n}' "${ARRAY[$1]}"; }
+# Entries (groups or client entries) in a configuration file.
+declare -A KEY=([multis]=group_ip [multic]=server_ip)
+saved_entries_in() { grep -o "\"${KEY[$1]}\"" "$2" | wc -l; }   # ROLE FILE
 
 # ---------------------------------------------------------------------------
 # 1. init scripts: static checks
 # ---------------------------------------------------------------------------
+# Both scripts come from one template; the tests run the rendered scripts.
+initd=$work/init.d
+mkdir -p "$initd"
 for role in "${roles[@]}"; do
-	s=init.d/$role
+	check "init.d/render.sh renders $role" sh init.d/render.sh "$role" "$initd/$role"
+done
+out=$(sh init.d/render.sh bogus "$work/bogus" 2>&1); rc=$?
+expect_early() { if [[ $rc == "$1" ]] && grep -q -- "$2" <<<"$out"; then pass "$3"; else fail "$3 (exit $rc: $out)"; fi; }
+expect_early 2 "unknown service" "init.d/render.sh refuses an unknown service"
+check "one init script template: no per-service copies in init.d/" \
+	bash -c '[[ ! -e init.d/multis && ! -e init.d/multic && -f init.d/mcast-service.in ]]'
+check "the rendered scripts have no placeholder left" bash -c '! grep -n "@[A-Z_]*@" "$0"/multis "$0"/multic' "$initd"
+for role in "${roles[@]}"; do
+	s=$initd/$role
 	check "$s: parses under dash -n" dash -n "$s"
 	check "$s: executable, #!/bin/sh" bash -c '[[ -x $0 && $(head -n1 $0) == "#!/bin/sh" ]]' "$s"
 	check "$s: chkconfig header 345 98 02" grep -qx '# chkconfig: 345 98 02' "$s"
@@ -107,21 +126,28 @@ for role in "${roles[@]}"; do
 	fi
 	check "$s: sources the RHEL functions only if present" grep -q '^if \[ -f "${'"${P[$role]}"'_FUNCTIONS' "$s"
 done
-# multic must be multis with the names swapped, apart from the role block.
-role_map='s/multis/multic/g; s/MULTIS/MULTIC/g; s/rust_mcast_server/rust_mcast_client/g; s/multi_server/multi_client/g'
-check "init.d/multic is init.d/multis with names swapped (outside the role block)" \
-	diff <(sed -n '/end of role-specific settings/,$p' init.d/multis | sed -e "$role_map") \
-	<(sed -n '/end of role-specific settings/,$p' init.d/multic)
 
 # ---------------------------------------------------------------------------
 # 1b. init scripts: behaviour against fakes
 # ---------------------------------------------------------------------------
+# The real CLIs do the imports (tests/packaging/fakes hand --import over):
+# what they accept and report is part of the behaviour under test.
+real_admin_dir=
+if cargo build --release -p multis_admin -p multic_admin >"$work/cargo-early.log" 2>&1; then
+	real_admin_dir=$(cargo metadata --no-deps --format-version 1 |
+		sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
+	pass "the real CLIs build for the init script tests"
+elif [[ -n ${PACKAGING_TEST_REQUIRE_REAL:-} ]]; then
+	fail "the real CLIs do not build: the init script imports fall back to the fakes"
+else
+	skip "the real CLIs do not build: the init script imports fall back to the fakes"
+fi
 # run ROLE ACTION [VAR=VALUE...]: runs the script with sh; sets $rc, $out
 # (stdout+stderr). Each role has a sandbox under $work/<role>.
 run() {
 	local role=$1 action=$2 p=${P[$1]} sb=$work/$1
 	shift 2
-	out=$(env PATH="$fakes:$PATH" FAKE_STATE="$sb/state" \
+	out=$(env PATH="$fakes:$PATH" FAKE_STATE="$sb/state" REAL_ADMIN_DIR="$real_admin_dir" \
 		"${p}_ADMIN=$fakes/${ADMIN[$role]}" \
 		"${p}_CONFIG=$sb/etc/${CONF[$role]}" \
 		"${p}_OLD_CONFIG_DIR=$sb/old" \
@@ -129,7 +155,7 @@ run() {
 		"${p}_LOCK_DIR=$sb/lock" \
 		"${p}_FUNCTIONS=$sb/no-functions" \
 		"${p}_UID=0" \
-		"$@" sh "init.d/$role" "$action" 2>&1)
+		"$@" sh "$initd/$role" "$action" 2>&1)
 	rc=$?
 }
 reset_sandbox() {   # ROLE: module installed, nothing loaded, no config
@@ -201,7 +227,7 @@ for role in "${roles[@]}"; do
 	old_config "$role" 2 1 >"$sb/old/${old_prefix}_running_config"
 	old_config "$role" 1 2 >"$sb/old/${old_prefix}_startup_config"
 	run "$role" start
-	expect "$role: first start with old config -> exit 0, says it imported" 0 "imported the old tool's configuration .*${old_prefix}_running_config"
+	expect "$role: first start with old config -> exit 0, says it imported" 0 "$role: imported .*from .*${old_prefix}_running_config"
 	check "$role: import used ${ADMIN[$role]} --import on the running file" \
 		called "$role" "${ADMIN[$role]} --import $sb/old/${old_prefix}_running_config"
 	check "$role: imported config is now the current config" cmp -s "$cfg" "$sb/old/${old_prefix}_running_config"
@@ -213,7 +239,7 @@ for role in "${roles[@]}"; do
 	check "$role: lock file created" test -e "$sb/lock/$role"
 	check "$role: old tool's files left in place" test -f "$sb/old/${old_prefix}_running_config"
 	run "$role" status
-	expect "$role: status while running -> exit 0 with the entry count" 0 "running \\($mod loaded, [a-z ]+: 2\\)"
+	expect "$role: status while running -> exit 0 with the entry counts" 0 "running \\($mod loaded, [a-z ]+: 2 in the kernel, 2 in "
 
 	# Second start is harmless.
 	run "$role" start
@@ -273,9 +299,28 @@ for role in "${roles[@]}"; do
 	check "$role: failed stop keeps the lock file" test -e "$sb/lock/$role"
 	run "$role" stop
 
-	# Restore failure.
+	# Restore failure: the module stays, status counts, stop unloads it.
 	run "$role" start FAKE_RESTORE_RC=3
 	expect "$role: start when -R fails -> exit 1" 1 'exit status 3'
+	check "$role: ... says the module stays loaded and how to stop it" grep -q "stays loaded.*stop' to unload" <<<"$out"
+	check "$role: ... and the module is still loaded" loaded "$role" "$mod"
+	run "$role" status
+	expect "$role: status after a failed restore says how many of the file's entries the kernel has" 0 ": [0-9]+ in the kernel, 2 in "
+	run "$role" stop
+	expect "$role: stop after a failed restore -> exit 0" 0 'stopped'
+	check "$role: ... and unloads the module" bash -c '! grep -qx "$1" "$0"' "$sb/state/loaded" "$mod"
+
+	# A restart that could not load the module again is refused: the
+	# running one stays (a DKMS build that failed during an upgrade).
+	run "$role" start
+	: >"$sb/state/available"
+	run "$role" restart
+	expect "$role: restart while the module is not installed -> exit 1, not restarted" 1 'not restarting: the loaded'
+	check "$role: ... the running module stays loaded" loaded "$role" "$mod"
+	run "$role" try-restart
+	expect "$role: try-restart (the upgrade's) likewise keeps it" 1 'not restarting'
+	check "$role: ... still loaded" loaded "$role" "$mod"
+	echo "$mod" >"$sb/state/available"
 	run "$role" stop
 
 	# The import happens once: a later empty config is not refilled.
@@ -292,7 +337,7 @@ for role in "${roles[@]}"; do
 	expect "$role: only the old startup file -> imported" 0 "${old_prefix}_startup_config"
 	check "$role: startup file content is now current" cmp -s "$cfg" "$sb/old/${old_prefix}_startup_config"
 	run "$role" status
-	expect "$role: status counts the 3 imported entries" 0 ": 3\\)"
+	expect "$role: status counts the 3 imported entries" 0 ": 3 in the kernel, 3 in "
 
 	# Existing new config with entries wins over old files.
 	reset_sandbox "$role"
@@ -310,13 +355,57 @@ for role in "${roles[@]}"; do
 	run "$role" start
 	expect "$role: packaged empty config + old files -> imported" 0 'imported'
 
-	# An old file the CLI rejects: start still succeeds, says what to do.
+	# An old file the CLI rejects: start still succeeds, says what to do,
+	# leaves no marker, and the next start tries again.
 	reset_sandbox "$role"
 	echo INVALID >"$sb/old/${old_prefix}_running_config"
 	run "$role" start
 	expect "$role: invalid old config -> start still exit 0, with a warning" 0 "could not import"
 	check "$role: ... the warning names the --import command to rerun" grep -q -- "--import $sb/old/${old_prefix}_running_config" <<<"$out"
 	check "$role: ... and the module is loaded" loaded "$role" "$mod"
+	check "$role: ... and no import marker is written" test ! -e "$sb/var/lib/$role.old-config-checked"
+	old_config "$role" 2 3 >"$sb/old/${old_prefix}_running_config"
+	run "$role" restart
+	expect "$role: the next start retries the failed import, now fixed" 0 "$role: imported "
+	check "$role: ... the file has it" test "$(saved_entries_in "$role" "$cfg")" = 2
+	check "$role: ... and now the marker is written" test -e "$sb/var/lib/$role.old-config-checked"
+	run "$role" stop
+
+	# Nothing to import: the marker says so, and no import is tried.
+	reset_sandbox "$role"
+	run "$role" start
+	check "$role: no old files -> marker written, no --import" \
+		bash -c '[ -e "$0" ] && ! grep -q -- --import "$1"' "$sb/var/lib/$role.old-config-checked" "$sb/state/calls"
+
+	# The old tool's module is left running when ours cannot be loaded.
+	reset_sandbox "$role"
+	: >"$sb/state/available"
+	echo "$old_prefix" >"$sb/state/loaded"
+	run "$role" start
+	expect "$role: start without our module while the old one runs -> exit 5" 5 "$old_prefix stays loaded"
+	check "$role: ... the old tool's module is still loaded" loaded "$role" "$old_prefix"
+
+	# VRRP (224.0.0.18), which the old tool took without a flag, comes
+	# across; the real CLI's report says so.
+	reset_sandbox "$role"
+	if [[ $role == multis ]]; then
+		printf '{"multi_group_array":[{"group_ip":"224.0.0.18","member_array":["10.0.1.12"]}]}' \
+			>"$sb/old/${old_prefix}_running_config"
+		vrrp_said='group 224.0.0.18: link-local group \(VRRP\)'
+	else
+		printf '{"multi_server_info_array":[{"server_ip":"10.0.1.12","group_ip":"224.0.0.18","client_port":0}]}' \
+			>"$sb/old/${old_prefix}_running_config"
+		vrrp_said='entry 10.0.1.12 port 0 -> 224.0.0.18: link-local group \(VRRP\), imported with --allow-link-local'
+	fi
+	run "$role" start
+	if [[ -n $real_admin_dir ]]; then
+		expect "$role: an old VRRP configuration is imported and the report says so" 0 "$role: $vrrp_said"
+		if [[ $role == multic ]]; then
+			check "$role: ... the VRRP entry is saved with its allowance" grep -q '"allow_link_local":true' "$cfg"
+		fi
+	else
+		skip "$role: VRRP import: needs the real CLIs"
+	fi
 
 	# A .ko given by env: insmod instead of modprobe.
 	reset_sandbox "$role"
@@ -353,7 +442,7 @@ for role in "${roles[@]}"; do
 	done
 	if command -v systemd-analyze >/dev/null; then
 		mkdir -p "$work/units"
-		sed "s|/etc/rc.d/init.d/$role|$repo/init.d/$role|" "$u" >"$work/units/$role.service"
+		sed "s|/etc/rc.d/init.d/$role|$initd/$role|" "$u" >"$work/units/$role.service"
 		check "$u: systemd-analyze verify" systemd-analyze verify --man=no "$work/units/$role.service"
 	else
 		skip "$u: systemd-analyze not available"
@@ -368,6 +457,11 @@ for role in "${roles[@]}"; do
 		   ${BUILT_MODULE_NAME[0]} == "$1" && -n ${DEST_MODULE_LOCATION[0]} &&
 		   ${MAKE[0]} == "sh ./dkms-make.sh build $1 6.12.0 /k" &&
 		   $AUTOINSTALL == yes && $BUILD_EXCLUSIVE_CONFIG == CONFIG_RUST ]]' "$c" "$mod"
+	check "$c: CLEAN=\"true\" (deprecated since DKMS 3.1.8, which accepts only true silently)" \
+		grep -qx 'CLEAN="true"' "$c"
+	check "$u: Documentation=man:${ADMIN[$role]}(8)" grep -qx "Documentation=man:${ADMIN[$role]}(8)" "$u"
+	check "$u: a failed start is cleaned up (ExecStopPost runs stop unless the start succeeded)" \
+		grep -qF "ExecStopPost=/bin/sh -c '[ \"\$SERVICE_RESULT\" = success ] || exec /etc/rc.d/init.d/$role stop'" "$u"
 done
 mk=packaging/dkms/dkms-make.sh
 check "$mk: parses under dash -n" dash -n "$mk"
@@ -403,7 +497,8 @@ rpm_checks() {   # DIR LABEL
 			"/usr/src/$mod-$version/dkms.conf" "/usr/src/$mod-$version/dkms-make.sh" \
 			"/usr/src/$mod-$version/Kbuild" "/usr/src/$mod-$version/kernel_glue" \
 			"/usr/src/$mod-$version/rust_mcast_server" "/usr/src/$mod-$version/rust_mcast_client" \
-			"/usr/src/$mod-$version/mcast_shared/src/lib.rs" "/var/lib/multicast_proxy"; do
+			"/usr/src/$mod-$version/mcast_shared/src/lib.rs" "/var/lib/multicast_proxy" \
+			"/usr/local/sbin/$cli" "/usr/local/sbin/${role}_config_admin"; do
 			check "$label: $pkg contains $x" grep -qx -- "$x" <<<"$list"
 		done
 		check "$label: $pkg contains a man page for $cli" grep -qE "^/usr/share/man/man[1-9]/$cli\\.[1-9]" <<<"$list"
@@ -417,6 +512,12 @@ rpm_checks() {   # DIR LABEL
 		check "$label: $pkg config is %config(noreplace)" bash -c \
 			'rpm -qp --qf "[%{FILEFLAGS:fflags} %{FILENAMES}\n]" "$0" | grep -qx "cn $1"' \
 			"$rpm" "/etc/multicast_proxy/${CONF[$role]}"
+		check "$label: $pkg declares the config's lock file %ghost" bash -c \
+			'rpm -qp --qf "[%{FILEFLAGS:fflags} %{FILENAMES}\n]" "$0" | grep -qx "g $1"' \
+			"$rpm" "/etc/multicast_proxy/${CONF[$role]}.lock"
+		check "$label: $pkg keeps the old CLI path /usr/local/sbin/$cli as a link to /usr/sbin/$cli" bash -c \
+			'rpm -qp --qf "[%{FILENAMES} -> %{FILELINKTOS}\n]" "$0" | grep -qx "/usr/local/sbin/$1 -> /usr/sbin/$1"' \
+			"$rpm" "$cli"
 		check "$label: $pkg init script and CLI are mode 0755" bash -c \
 			'rpm -qp --qf "[%{FILEMODES:perms} %{FILENAMES}\n]" "$0" | grep -qx -- "-rwxr-xr-x $1" &&
 			 rpm -qp --qf "[%{FILEMODES:perms} %{FILENAMES}\n]" "$0" | grep -qx -- "-rwxr-xr-x $2"' \
@@ -428,8 +529,8 @@ rpm_checks() {   # DIR LABEL
 			cmp -s "$work/x/$pkg/etc/multicast_proxy/${CONF[$role]}" <(empty_config "$role")
 		check "$label: $pkg dkms.conf carries version $version" \
 			grep -qx "PACKAGE_VERSION=\"$version\"" "$work/x/$pkg/usr/src/$mod-$version/dkms.conf"
-		check "$label: $pkg packs the repository's init script unchanged" \
-			cmp -s "$work/x/$pkg/etc/rc.d/init.d/$role" "init.d/$role"
+		check "$label: $pkg packs the init script rendered from the template" \
+			cmp -s "$work/x/$pkg/etc/rc.d/init.d/$role" "$initd/$role"
 
 		reqs=$(rpm -qp --requires "$rpm" 2>/dev/null)
 		check "$label: $pkg requires kmod" grep -qx kmod <<<"$reqs"
@@ -466,7 +567,7 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 	local rpm=$1 label=$2 role=$3 mod=$4 tag d calls
 	d=$work/scriptlets/$role
 	mkdir -p "$d/sysv" "$d/systemd"
-	for tag in POSTIN PREUN POSTUN; do
+	for tag in POSTIN PREUN POSTUN POSTTRANS; do
 		rpm -qp --qf "%{$tag}" "$rpm" >"$d/$tag.sh" 2>/dev/null
 	done
 	for x in chkconfig dkms depmod uname; do
@@ -474,6 +575,14 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 		ln -sf "$fakes/logcall" "$d/systemd/$x"
 	done
 	ln -sf "$fakes/logcall" "$d/systemd/systemctl"
+	for x in lsmod modprobe; do
+		ln -sf "$fakes/$x" "$d/sysv/$x"
+		ln -sf "$fakes/$x" "$d/systemd/$x"
+	done
+	for x in grep sed; do
+		ln -sf "$(command -v $x)" "$d/sysv/$x"
+		ln -sf "$(command -v $x)" "$d/systemd/$x"
+	done
 	# $1, init flavour, dkms install exit status
 	sl() {
 		: >"$d/calls"
@@ -500,6 +609,36 @@ scriptlet_runs() {   # RPM LABEL ROLE MODULE
 	sl POSTIN sysv 1 10
 	check "$label: %post when the DKMS build fails: points at README.dkms, exit 0" \
 		bash -c '[[ $0 == 0 ]] && grep -q "README.dkms" <<<"$1"' "$rc" "$out"
+	check "$label: ... and says the running module stays and how to restart later" \
+		bash -c 'grep -q "keeps running ($1 is not restarted).*dkms install $2/.*service $1 restart" <<<"$0"' "$out" "$role" "$mod"
+	# %posttrans: a running module whose successor is not installed stays.
+	echo "$mod" >"$d/loaded"; : >"$d/available"
+	sl POSTTRANS sysv 0
+	check "$label: %posttrans with the new module missing: no restart, says so, exit 0" \
+		bash -c '[[ $0 == 0 ]] && ! grep -q restart <<<"$1" && grep -q "not restarted: $3 is not installed" <<<"$2"' \
+		"$rc" "$calls" "$out" "$mod"
+	echo "$mod" >"$d/available"
+	sl POSTTRANS systemd 0
+	check "$label: %posttrans with the new module installed: goes on to restart (no refusal)" \
+		bash -c 'grep -q "modprobe -n -q $2" <<<"$0" && ! grep -q "not restarted" <<<"$1"' "$calls" "$out" "$mod"
+	echo "${LEGACY[$role]}" >"$d/loaded"
+	sl POSTTRANS sysv 0
+	check "$label: %posttrans after the old tool: tells how to switch over" \
+		bash -c 'grep -q "old tool.s module $1 is still running.*service $2 start" <<<"$0"' "$out" "${LEGACY[$role]}" "$role"
+	: >"$d/loaded"
+	# A host where `chkconfig $role on` made rc links: the unit is enabled.
+	if unshare -m true 2>/dev/null && [[ -d /etc/rc3.d ]]; then
+		: >"$d/calls"
+		out=$(unshare -m --propagation private bash -c '
+			mount -t tmpfs none /etc/rc3.d && ln -s ../init.d/$1 /etc/rc3.d/S98$1 &&
+			env -i PATH="$2/systemd" FAKE_STATE="$2" FAKE_IS_ENABLED_RC=1 /bin/sh "$2/POSTIN.sh" 2' _ "$role" "$d" 2>&1)
+		calls=$(cat "$d/calls")
+		check "$label: %post on upgrade of a chkconfig-enabled host with systemd: enables the unit, says so" \
+			bash -c 'grep -qx "systemctl --no-reload enable $1.service" <<<"$0" && grep -q "enabled at boot as before" <<<"$2"' \
+			"$calls" "$role" "$out"
+	else
+		skip "$label: %post with chkconfig links: needs unshare -m (root) and /etc/rc3.d"
+	fi
 	sl PREUN sysv 0
 	check "$label: %preun on erase: chkconfig --del, dkms remove, exit 0" \
 		bash -c '[[ $0 == 0 ]] && grep -qx "chkconfig --del $1" <<<"$2" && grep -q "^dkms remove -m $3 .*--all" <<<"$2"' \
@@ -606,8 +745,15 @@ else
 	vm=$work/vm
 	mkdir -p "$vm"
 	# The RPMs built above (real CLIs) are installed in the guest when present.
-	vm_rpms=""
+	vm_rpms="" old_rpms=""
 	ls "$work"/rpms/multi_server-*.rpm >/dev/null 2>&1 && vm_rpms=$work/rpms
+	# The upgrade scenario needs the new RPMs with modules prebuilt for KDIR
+	# (section 3 builds them so when KDIR is set) and the old tool's stand-ins.
+	if [[ -n $vm_rpms ]] && tests/packaging/old_tool/build-old-rpms.sh "$work/old-rpms" >"$work/old-rpms.log" 2>&1; then
+		old_rpms=$work/old-rpms
+	else
+		fail "VM upgrade scenario: no new RPMs, or the old tool's stand-in RPMs do not build: $(tail -n 3 "$work/old-rpms.log" 2>/dev/null | tr '\n' ' ')"
+	fi
 	cp -R Kbuild kernel_glue rust_mcast_server rust_mcast_client "$vm/" 2>/dev/null
 	mkdir -p "$vm/mcast_shared" && cp -R mcast_shared/src "$vm/mcast_shared/"
 	cp packaging/dkms/dkms-make.sh "$vm/"
@@ -618,7 +764,7 @@ else
 		grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KDIR/.config" && debug_kernel=1
 		# The console carries kernel lines too; they start with "[", not PASS/FAIL.
 		vmout=$("$repo/tests/vm/boot.sh" "$KDIR" "$work/vm-results" 1800 \
-			"MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms" </dev/null 2>&1)
+			"MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $repo/tests/packaging/vm_service.sh $vm $vm_rpms $old_rpms" </dev/null 2>&1)
 		while IFS= read -r line; do
 			case $line in
 			PASS:*) pass "${line#PASS: }" ;;

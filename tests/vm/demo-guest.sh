@@ -100,9 +100,12 @@ done
 say "  -> nothing arrives: the router does not carry multicast."
 
 title "2. Starting the proxy with its init scripts"
-show "$NS_SND" sh "$REPO/init.d/multis" start || problem "multis start failed on the sender"
+# Both scripts come from one template (init.d/render.sh).
+mkdir -p "$D/init.d"
+for svc in multis multic; do sh "$REPO/init.d/render.sh" "$svc" "$D/init.d/$svc" || problem "rendering $svc failed"; done
+show "$NS_SND" sh "$D/init.d/multis" start || problem "multis start failed on the sender"
 for k in $(seq $N); do
-	show "$(member_ns "$k")" sh "$REPO/init.d/multic" start || problem "multic start failed on member $k"
+	show "$(member_ns "$k")" sh "$D/init.d/multic" start || problem "multic start failed on member $k"
 done
 
 title "3. Configuring the group and its members"
@@ -149,8 +152,8 @@ done
 read -r rec _ _ < <(got on 1)
 say "  -> the sender made $tx unicast copies: $N per datagram ($rec datagrams reached"
 say "     each member); each member restored every copy it got into the group."
-show "$NS_SND" sh "$REPO/init.d/multis" status
-show "$(member_ns 1)" sh "$REPO/init.d/multic" status
+show "$NS_SND" sh "$D/init.d/multis" status
+show "$(member_ns 1)" sh "$D/init.d/multic" status
 
 title "6. On the wire"
 say "  One copy as it reaches member1 (tcpdump on its eth0): unicast to the member,"

@@ -26,12 +26,14 @@ pub fn execute(
             // Asked first: it gives the limit, and a missing module is
             // reported before any file is created.
             let stats = kernel.stats()?;
-            apply(change, &stats, kernel, file)
+            apply(change, &stats, kernel, file, out)
         }
-        ClientCommand::Import {
-            from,
-            allow_link_local,
-        } => import(file, &ConfigFile::new(from), *allow_link_local),
+        // The old tool took link-local groups (VRRP) without a flag, so its
+        // entries always come across with the allowance; the option is
+        // accepted for scripts that pass it.
+        ClientCommand::Import { from, .. } => {
+            output::print(out, &import(file, &ConfigFile::new(from))?)
+        }
     }
 }
 
@@ -71,11 +73,28 @@ fn apply(
     stats: &ClientStats,
     kernel: &mut dyn ClientKernel,
     file: &ConfigFile,
+    out: &mut dyn Write,
 ) -> Result<()> {
     match change {
-        Change::Add(entry) => edit(file, &stats.max_entries, |config| {
-            add(kernel, config, entry, stats.max_entries)
-        }),
+        Change::Add(entry) => {
+            let mut before = None;
+            edit(file, &stats.max_entries, |config: &mut ClientConfig| {
+                before = config.find(entry.server, entry.port).copied();
+                add(kernel, config, entry, stats.max_entries)
+            })?;
+            // Re-mapping a (sender, port) silently redirects its traffic:
+            // say what it was.
+            match before {
+                Some(old) if old.group != entry.group => output::print(
+                    out,
+                    &format!(
+                        "sender {} port {} mapped to {} before; now to {}\n",
+                        entry.server, entry.port, old.group, entry.group
+                    ),
+                ),
+                _ => Ok(()),
+            }
+        }
         Change::Delete { server, port } => {
             edit(file, &stats.max_entries, |config: &mut ClientConfig| {
                 match kernel.del_entry(*server, *port) {
@@ -122,14 +141,26 @@ fn add(
     Ok(config.set(*entry))
 }
 
-/// Adds every configured entry to the kernel; entries it already has
-/// unchanged are fine, and nothing is removed. A failing entry does not stop
-/// the others, unless the failure would repeat for all of them. A file the
-/// module could not hold is refused before the first entry.
+/// Makes the kernel equal to the file: entries the file lacks are removed,
+/// the ones it has are added or updated (present unchanged is fine). A
+/// failing entry does not stop the others, unless the failure would repeat
+/// for all of them. A file the module could not hold is refused before the
+/// first change.
 fn restore(kernel: &mut dyn ClientKernel, file: &ConfigFile, max_entries: u32) -> Result<()> {
     let locked = file.lock()?;
     let config: ClientConfig = load(&locked, &max_entries)?;
     let mut failures = Failures::default();
+    // Removals first: they make room for the entries the file adds.
+    for info in kernel.entries()? {
+        let (server, port) = (info.entry.server, info.entry.port);
+        if config.find(server, port).is_none() {
+            if let Err(e) = kernel.del_entry(server, port) {
+                failures.keep(e, || {
+                    format!("entry {server} port {port} (not in the file)")
+                })?;
+            }
+        }
+    }
     for entry in &config.entries {
         match kernel.add_entry(entry) {
             Ok(()) => {}
@@ -141,13 +172,28 @@ fn restore(kernel: &mut dyn ClientKernel, file: &ConfigFile, max_entries: u32) -
 }
 
 /// Checks an old tool's file and makes it the configuration file; the
-/// kernel is not touched. An existing configuration is never overwritten.
-fn import(file: &ConfigFile, from: &ConfigFile, allow_link_local: bool) -> Result<()> {
+/// kernel is not touched. A configuration holding entries is never
+/// overwritten. Returns the report: what came across, and which entries got
+/// the link-local allowance.
+fn import(file: &ConfigFile, from: &ConfigFile) -> Result<String> {
     let config = from
-        .load(|text| ClientConfig::parse(text, allow_link_local))?
+        .load(|text| ClientConfig::parse(text, true))?
         .ok_or_else(|| from.error("no such file"))?;
     config
         .check_limits(limits::DEFAULT_MAX_ENTRIES)
         .map_err(|reason| from.error(reason))?;
-    adopt(file, from, &config)
+    adopt(file, from, &config)?;
+    let mut report = format!(
+        "imported {} entries from {} into {}\n",
+        config.entries.len(),
+        from.path().display(),
+        file.path().display()
+    );
+    for e in config.entries.iter().filter(|e| e.allow_link_local) {
+        report += &format!(
+            "entry {} port {} -> {}: link-local group (VRRP), imported with --allow-link-local\n",
+            e.server, e.port, e.group
+        );
+    }
+    Ok(report)
 }

@@ -89,7 +89,7 @@ fn add_update_delete_clear() {
     assert_eq!(
         (e.to_string().as_str(), e.exit_status()),
         (
-            "224.0.0.18 is link-local: allow it explicitly for this entry",
+            "224.0.0.18 is link-local: allow it for this entry with --allow-link-local",
             235
         )
     );
@@ -290,12 +290,20 @@ fn restore_and_import() {
         from: old.clone(),
         allow_link_local: allow,
     };
-    let e = env.run(import(false)).unwrap_err();
-    assert_eq!(e.to_string(), format!("{}: multi_server_info_array[1]: 224.0.0.18 is link-local: allow it explicitly for this entry", old.display()));
-    assert_eq!(env.text(), None);
-    env.run(import(true)).unwrap();
+    // The old tool took VRRP without a flag: the entry comes across with
+    // the allowance, and the report says so.
+    let report = env.run(import(false)).unwrap();
+    assert_eq!(
+        report,
+        format!(
+            "imported 2 entries from {} into {}\nentry 10.0.1.20 port 0 -> 224.0.0.18: link-local group (VRRP), imported with --allow-link-local\n",
+            old.display(),
+            env.file.path().display()
+        )
+    );
     assert!(env.kernel.gate.log.is_empty());
     let text = env.text().unwrap();
+    assert!(text.contains("\"allow_link_local\":true"), "{text}");
     assert!(
         text.starts_with(&ONE_ENTRY[..ONE_ENTRY.len() - 8]),
         "{text}"
@@ -307,21 +315,42 @@ fn restore_and_import() {
 
     env.run(ClientCommand::Change(Change::Restore)).unwrap();
     assert_eq!(env.kernel.entries.len(), 2);
+    // An entry the file lacks goes; a re-mapped one is mapped back.
+    env.kernel.add_entry(&entry(7, G)).unwrap();
+    env.kernel
+        .add_entry(&ClientEntry {
+            port: 5000,
+            group: Ipv4([239, 9, 9, 9]),
+            ..entry(5000, G)
+        })
+        .unwrap();
+    env.run(ClientCommand::Change(Change::Restore)).unwrap();
+    assert_eq!(env.kernel.entries.len(), 2);
+    assert!(env.kernel.entries.iter().all(|e| e.entry.port != 7));
+    assert!(env
+        .kernel
+        .entries
+        .iter()
+        .any(|e| e.entry.port == 5000 && e.entry.group == G));
     // Entries present unchanged are fine.
     env.run(ClientCommand::Change(Change::Restore)).unwrap();
     assert_eq!(env.kernel.entries.len(), 2);
 
-    // An entry made behind the tool's back takes the room of the second.
+    // A file with more entries than the module takes is refused before the
+    // first change.
     env.kernel.entries.clear();
-    env.kernel.max_entries = 2;
-    env.kernel.add_entry(&entry(7, G)).unwrap();
+    env.kernel.max_entries = 1;
     let e = env.run(ClientCommand::Change(Change::Restore)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "entry 10.0.1.20 port 0: already 2 entries, the limit (module parameter max_entries)"
+        format!(
+            "{}: 2 entries: more than the limit of 1 (module parameter max_entries)",
+            env.file.path().display()
+        )
     );
-    assert_eq!(e.exit_status(), exit::LIMIT);
-    assert_eq!(env.kernel.entries.len(), 2);
+    // A configuration file error, as for any file the tool cannot use.
+    assert_eq!(e.exit_status(), 1);
+    assert!(env.kernel.entries.is_empty());
 }
 
 /// A file that holds more entries than the module takes (a hostile file of
@@ -550,4 +579,17 @@ fn combinations() {
     for (options, command) in ok {
         assert_eq!(resolve(&options).unwrap(), command);
     }
+}
+
+#[test]
+fn remapping_an_entry_names_the_group_it_had() {
+    let mut env = Env::new(FILE);
+    assert_eq!(
+        env.args(add("10.0.1.10", "5000", "239.10.0.1")).unwrap(),
+        ""
+    );
+    assert_eq!(
+        env.args(add("10.0.1.10", "5000", "239.10.0.2")).unwrap(),
+        "sender 10.0.1.10 port 5000 mapped to 239.10.0.1 before; now to 239.10.0.2\n"
+    );
 }

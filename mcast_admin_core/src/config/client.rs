@@ -91,9 +91,15 @@ impl ClientConfig {
                 group,
                 allow_link_local: allowed,
             };
-            entry
-                .check()
-                .map_err(|e| format!("{}: {e}", element.place))?;
+            entry.check().map_err(|e| match e {
+                ConfigError::LinkLocalNotAllowed(_) => {
+                    format!(
+                        "{}: {e} (in a file: \"allow_link_local\":true)",
+                        element.place
+                    )
+                }
+                _ => format!("{}: {e}", element.place),
+            })?;
             match index.entry((server, port)) {
                 Entry::Occupied(place) => config.entries[*place.get()] = entry,
                 Entry::Vacant(place) => {
@@ -236,7 +242,7 @@ mod tests {
         let vrrp = r#"{"multi_server_info_array":[{"server_ip":"10.0.1.10","group_ip":"224.0.0.18","client_port":0}]}"#;
         assert_eq!(
             ClientConfig::parse(vrrp, false).unwrap_err(),
-            "multi_server_info_array[0]: 224.0.0.18 is link-local: allow it explicitly for this entry"
+            "multi_server_info_array[0]: 224.0.0.18 is link-local: allow it for this entry with --allow-link-local (in a file: \"allow_link_local\":true)"
         );
         let allowed = ClientConfig::parse(vrrp, true).unwrap();
         assert!(allowed.entries[0].allow_link_local);

@@ -2,7 +2,7 @@
 //! whatever its schema.
 
 use super::{ClientConfig, ConfigFile, Locked, ServerConfig, ServerLimits};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A configuration as the tool's own file holds it.
 pub trait Document: Default {
@@ -14,6 +14,10 @@ pub trait Document: Default {
     fn text(&self) -> String;
     /// Whether the configuration fits `limits`; the reason if not.
     fn fits(&self, limits: &Self::Limits) -> Result<(), String>;
+    /// How many groups (server) or entries (client) it holds.
+    fn count(&self) -> usize;
+    /// What one item is called, in the plural: "groups" or "entries".
+    const ITEMS: &'static str;
 }
 
 impl Document for ServerConfig {
@@ -30,6 +34,12 @@ impl Document for ServerConfig {
     fn fits(&self, limits: &ServerLimits) -> Result<(), String> {
         self.check_limits(limits)
     }
+
+    fn count(&self) -> usize {
+        self.groups.len()
+    }
+
+    const ITEMS: &'static str = "groups";
 }
 
 impl Document for ClientConfig {
@@ -49,6 +59,12 @@ impl Document for ClientConfig {
     fn fits(&self, max_entries: &u32) -> Result<(), String> {
         self.check_limits(*max_entries)
     }
+
+    fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    const ITEMS: &'static str = "entries";
 }
 
 /// The locked file's configuration; the empty one where there is no file
@@ -73,19 +89,26 @@ pub fn edit<C: Document>(
     let locked = file.lock()?;
     let mut config = load(&locked, limits)?;
     if change(&mut config)? {
-        locked.store(&config.text())?;
+        locked
+            .store(&config.text())
+            .map_err(|e| Error::NotSaved(Box::new(e)))?;
     }
     Ok(())
 }
 
 /// Makes `config`, already read from the old tool's file `from` and
-/// checked, the configuration file. An existing configuration is never
-/// overwritten.
+/// checked, the configuration file. A configuration without groups or
+/// entries (the packages ship one) counts as absent; one that holds any is
+/// never overwritten, nor is one that cannot be read.
 pub fn adopt<C: Document>(file: &ConfigFile, from: &ConfigFile, config: &C) -> Result<()> {
     let locked = file.lock()?;
-    if file.read_unlocked()?.is_some() {
+    // Read without the module's limits: only whether it holds anything matters.
+    let current: C = locked.load(C::read)?.unwrap_or_default();
+    if current.count() > 0 {
         let reason = format!(
-            "exists already; remove it first to import {}",
+            "holds {} {} already; not importing {} (empty or remove it first)",
+            current.count(),
+            C::ITEMS,
             from.path().display()
         );
         return Err(file.error(reason));

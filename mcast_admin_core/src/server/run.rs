@@ -5,12 +5,13 @@
 
 use super::{Change, Members, Query, ServerCommand};
 use crate::config::document::{adopt, edit, load};
-use crate::config::{ConfigFile, ServerConfig, ServerLimits};
+use crate::config::{ConfigFile, GroupConfig, ServerConfig, ServerLimits};
 use crate::error::{Failures, Result};
 use crate::kernel::{ServerKernel, ServerStats, MEMBERS_PER_REQUEST};
 use crate::output::{self, server as layout};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::errno;
+use mcast_shared::rules;
 use std::io::Write;
 
 /// Runs `command`; query output goes to `out`.
@@ -28,7 +29,7 @@ pub fn execute(
             let stats = kernel.stats()?;
             apply(change, &stats, kernel, file)
         }
-        ServerCommand::Import(from) => import(file, &ConfigFile::new(from)),
+        ServerCommand::Import(from) => output::print(out, &import(file, &ConfigFile::new(from))?),
     }
 }
 
@@ -128,15 +129,51 @@ fn add(
 }
 
 /// Creates `group` and adds `members`, `per_request` at most in a request.
+/// All or nothing: when a later request fails, what the earlier ones added
+/// is taken out again, so the kernel stays as it was.
 pub(super) fn add_in_requests(
     kernel: &mut dyn ServerKernel,
     group: Ipv4,
     members: &[Ipv4],
     per_request: usize,
 ) -> Result<()> {
+    if members.len() <= per_request {
+        return kernel.add_group(group, members);
+    }
+    let before = existing_members(kernel, group)?;
     let mut parts = members.chunks(per_request);
     kernel.add_group(group, parts.next().unwrap_or_default())?;
-    parts.try_for_each(|part| kernel.join(group, part))
+    let mut applied = per_request;
+    for part in parts {
+        if let Err(e) = kernel.join(group, part) {
+            undo_add(kernel, group, &members[..applied], before.as_deref());
+            return Err(e);
+        }
+        applied += part.len();
+    }
+    Ok(())
+}
+
+/// The members of `group` in the kernel; `None` when it has no such group.
+fn existing_members(kernel: &mut dyn ServerKernel, group: Ipv4) -> Result<Option<Vec<Ipv4>>> {
+    match kernel.members(group) {
+        Ok(members) => Ok(Some(members)),
+        Err(e) if e.kernel_errno() == Some(errno::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes back an add that failed part way: the group if it was new, else
+/// the members it did not have. Best effort: the add's own error is the one
+/// the operator needs.
+fn undo_add(kernel: &mut dyn ServerKernel, group: Ipv4, applied: &[Ipv4], before: Option<&[Ipv4]>) {
+    let _ = match before {
+        None => kernel.del_group(group),
+        Some(old) => {
+            let added: Vec<Ipv4> = rules::remaining_members(applied, old).collect();
+            quit_in_requests(kernel, group, &added, MEMBERS_PER_REQUEST)
+        }
+    };
 }
 
 /// Removes `members` from `group`, `per_request` at most in a request.
@@ -151,30 +188,72 @@ pub(super) fn quit_in_requests(
         .try_for_each(|part| kernel.quit(group, part))
 }
 
-/// Adds every configured group and member to the kernel. Existing groups
-/// and members are fine; nothing is removed. A failing group does not stop
-/// the others, unless the failure would repeat for all of them. A file
-/// the module could not hold is refused before the first group.
+/// Makes the kernel equal to the file: groups and members the file lacks
+/// are removed, the ones it has are added. A failing group does not stop
+/// the others, unless the failure would repeat for all of them. A file the
+/// module could not hold is refused before the first change.
 fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile, limits: &ServerLimits) -> Result<()> {
     let locked = file.lock()?;
     let config: ServerConfig = load(&locked, limits)?;
     let mut failures = Failures::default();
+    // Removals first: they make room for the groups the file adds.
+    for g in kernel.groups()? {
+        if config.find(g.group).is_none() {
+            if let Err(e) = kernel.del_group(g.group) {
+                failures.keep(e, || format!("group {} (not in the file)", g.group))?;
+            }
+        }
+    }
     for g in &config.groups {
-        if let Err(e) = add_in_requests(kernel, g.group, &g.members, MEMBERS_PER_REQUEST) {
+        if let Err(e) = sync_group(kernel, g) {
             failures.keep(e, || format!("group {}", g.group))?;
         }
     }
     failures.into_result()
 }
 
+/// Gives the kernel's `g.group` exactly the members `g` lists.
+fn sync_group(kernel: &mut dyn ServerKernel, g: &GroupConfig) -> Result<()> {
+    let Some(current) = existing_members(kernel, g.group)? else {
+        return add_in_requests(kernel, g.group, &g.members, MEMBERS_PER_REQUEST);
+    };
+    let extra: Vec<Ipv4> = rules::remaining_members(&current, &g.members).collect();
+    quit_in_requests(kernel, g.group, &extra, MEMBERS_PER_REQUEST)?;
+    let missing: Vec<Ipv4> = rules::new_members(&current, &g.members).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    add_in_requests(kernel, g.group, &missing, MEMBERS_PER_REQUEST)
+}
+
 /// Checks an old tool's file and makes it the configuration file; the
-/// kernel is not touched. An existing configuration is never overwritten.
-fn import(file: &ConfigFile, from: &ConfigFile) -> Result<()> {
+/// kernel is not touched. A configuration holding groups is never
+/// overwritten. Returns the report: what came across, and the link-local
+/// groups (VRRP), which the receivers' entries must allow.
+fn import(file: &ConfigFile, from: &ConfigFile) -> Result<String> {
     let config = from
         .load(ServerConfig::parse)?
         .ok_or_else(|| from.error("no such file"))?;
     config
         .check_limits(&ServerLimits::DEFAULT)
         .map_err(|reason| from.error(reason))?;
-    adopt(file, from, &config)
+    adopt(file, from, &config)?;
+    let members: usize = config.groups.iter().map(|g| g.members.len()).sum();
+    let mut report = format!(
+        "imported {} groups ({members} members) from {} into {}\n",
+        config.groups.len(),
+        from.path().display(),
+        file.path().display()
+    );
+    for g in config
+        .groups
+        .iter()
+        .filter(|g| g.group.is_link_local_multicast())
+    {
+        report += &format!(
+            "group {}: link-local group (VRRP), imported; the receivers' entries for it need --allow-link-local\n",
+            g.group
+        );
+    }
+    Ok(report)
 }

@@ -204,7 +204,7 @@ client_commands() {
 	unchanged "a refused duplicate leaves the file" "$MULTIC_CONFIG" "$D/before"
 	expect_done "-A of the same server and port with another group updates" C -A -i $SRV -p 5000 -m $G2
 	expect_out "-L shows the updated group" "${block1//$G/$G2}" C -L
-	expect_err "a link-local group is refused without the flag: 235" 235 "224.0.0.18 is link-local: allow it explicitly for this entry" C -A -i $SRV2 -p 0 -m 224.0.0.18
+	expect_err "a link-local group is refused without the flag: 235" 235 "224.0.0.18 is link-local: allow it for this entry with --allow-link-local" C -A -i $SRV2 -p 0 -m 224.0.0.18
 	expect_done "accepted with --allow-link-local" C -A -i $SRV2 -p 0 -m 224.0.0.18 --allow-link-local
 	run C -L
 	local a="Configure Multicast Server 1:"$'\n'"Server IP:  $SRV"$'\n'"UDP Port:  5000"$'\n'"Multicast  IP:  $G2"$'\n\n\n'
