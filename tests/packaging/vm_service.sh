@@ -24,18 +24,9 @@ dmesg -n 1 2>/dev/null   # keep the console for the test lines (kernel.log has e
 kernel_log_start "$work/kernel.log"
 kernel_log_check boot
 kmemleak_forget_boot
-ok() { echo "PASS: vm: $*"; }
-no() { echo "FAIL: vm: $*"; }
-# t DESCRIPTION EXPECTED-RC [PATTERN]: judges the last run ($rc, $out).
-t() {
-	if [[ $rc != "$2" ]]; then
-		no "$1 (exit $rc, expected $2: ${out//$'\n'/ | })"
-	elif [[ -n ${3:-} ]] && ! grep -qE -- "$3" <<<"$out"; then
-		no "$1 (no /$3/ in: ${out//$'\n'/ | })"
-	else
-		ok "$1"
-	fi
-}
+JUDGE_LABEL="vm"
+# shellcheck source=tests/packaging/vm_judge.sh
+. "$(dirname "$0")/vm_judge.sh"
 # Both scripts come from one template.
 init_dir=$work/init.d admin_dir=$repo/target/release
 mkdir -p "$init_dir"

@@ -15,18 +15,9 @@
 set -u
 new=${1:?RPM_DIR} old=${2:?OLD_RPM_DIR}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-ok() { echo "PASS: vm upgrade: $*"; }
-no() { echo "FAIL: vm upgrade: $*"; }
-# t DESCRIPTION EXPECTED-RC [PATTERN]: judges the last run ($rc, $out).
-t() {
-	if [[ $rc != "$2" ]]; then
-		no "$1 (exit $rc, expected $2: ${out//$'\n'/ | })"
-	elif [[ -n ${3:-} ]] && ! grep -qE -- "$3" <<<"$out"; then
-		no "$1 (no /$3/ in: ${out//$'\n'/ | })"
-	else
-		ok "$1"
-	fi
-}
+JUDGE_LABEL="vm upgrade"
+# shellcheck source=tests/packaging/vm_judge.sh
+. "$(dirname "$0")/vm_judge.sh"
 c() { if "${@:2}"; then ok "$1"; else no "$1"; fi; }   # c DESCRIPTION COMMAND...
 # Debian's rpm adds a two-line warning that RHEL's does not print: left out.
 terminal() { printf '%s\n' "$1" | grep -v '^rpm: \(RPM should not be used\|However assuming\)' | sed 's/^/| /'; }
