@@ -263,8 +263,8 @@ def churn_main(args):
 def busy_main(args):
     """Namespaces in use, from one process: for each --netns NAME a child
     enters /run/netns/NAME, configures a server group of --members and a
-    client entry (--client SENDER:PORT), then sends to the group every 5 ms
-    and creates --ready-dir/NAME once the server has counted copies of them
+    client entry (--client SENDER:PORT), then sends to the group every
+    --interval seconds and creates --ready-dir/NAME once the server has counted copies of them
     (its hook is live on that namespace's packets). SIGTERM ends them all."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -304,11 +304,11 @@ def busy_in_namespace(args, ready):
     while True:
         s.sendto(payload_for(i, 64), (args.group, args.port))
         i += 1
-        if not copied and i % 10 == 0:
+        if not copied:
             copied = counters(SERVER, server.call(sc["stats"])[0])["tx_packets"] > 0
             if copied:
                 ready_file(ready)
-        time.sleep(0.005)
+        time.sleep(args.interval)
 
 
 def nlctrl_latency_main(args):
@@ -728,6 +728,8 @@ def main():
     b.add_argument("--members", required=True, help="comma-separated member addresses")
     b.add_argument("--client", required=True, metavar="SENDER:PORT")
     b.add_argument("--ready-dir", required=True)
+    b.add_argument("--interval", type=float, default=0.1,
+                   help="seconds between datagrams (20 senders at 10/s keep a debug guest usable)")
     b.add_argument("--netns", nargs="+", required=True, help="names of namespaces in /run/netns")
     f = sub.add_parser("fill")
     f.add_argument("--members", type=int, default=1024)

@@ -202,7 +202,8 @@ client_commands() {
 	cp "$MULTIC_CONFIG" "$D/before"
 	expect_err "the same entry again: 232" 232 "sender $SRV port 5000 already maps to $G" C -A -i $SRV -p 5000 -m $G
 	unchanged "a refused duplicate leaves the file" "$MULTIC_CONFIG" "$D/before"
-	expect_done "-A of the same server and port with another group updates" C -A -i $SRV -p 5000 -m $G2
+	expect_out "-A of the same server and port with another group updates, and says what it mapped to before" \
+		"sender $SRV port 5000 mapped to $G before; now to $G2"$'\n' C -A -i $SRV -p 5000 -m $G2
 	expect_out "-L shows the updated group" "${block1//$G/$G2}" C -L
 	expect_err "a link-local group is refused without the flag: 235" 235 "224.0.0.18 is link-local: allow it for this entry with --allow-link-local" C -A -i $SRV2 -p 0 -m 224.0.0.18
 	expect_done "accepted with --allow-link-local" C -A -i $SRV2 -p 0 -m 224.0.0.18 --allow-link-local

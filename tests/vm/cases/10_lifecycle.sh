@@ -169,8 +169,9 @@ churn() {
 
 # ---- namespaces deleted with tables and a sender inside ------------------------
 # Each of 20 namespaces has both modules' tables and a process sending to
-# its group (one Python process forks a sender into each: a Python start
-# costs seconds on the debug kernel). Once every namespace shows copies,
+# its group, 10 datagrams a second (one Python process forks a sender into
+# each: a Python start costs seconds on the debug kernel, and faster
+# senders starve a debug guest). Once every namespace shows copies,
 # the namespaces are deleted (their names unmounted) while the senders send,
 # and the senders stopped: each namespace is torn down with our hooks live
 # on its packets.
@@ -186,7 +187,7 @@ dummy_host() {
 	EOF
 }
 deleted_namespaces() {
-	local i names="" busy ready slab0 slab1
+	local i f names="" busy ready slab0 slab1
 	slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 	for i in $(seq 20); do
 		dummy_host "del$i.$SUFFIX" && names="$names del$i.$SUFFIX" || fail "namespace $i: setup"
@@ -197,7 +198,8 @@ deleted_namespaces() {
 		--client 10.14.0.9:5014 --ready-dir "$W/busy" --netns $names &
 	busy=$!
 	for i in $(seq 600); do
-		ready=$(ls "$W/busy" | wc -l)
+		ready=0
+		for f in "$W"/busy/*; do [ -e "$f" ] && ready=$((ready + 1)); done
 		[ "$ready" -ge 20 ] && break
 		sleep 0.2
 	done
