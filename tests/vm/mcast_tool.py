@@ -262,7 +262,8 @@ def churn_main(args):
 
 def busy_main(args):
     """Namespaces in use, from one process: for each --netns NAME a child
-    enters /run/netns/NAME, configures a server group of --members and a
+    enters /run/netns/NAME, brings up its dummy device d0 with --address,
+    configures a server group of --members and a
     client entry (--client SENDER:PORT), then sends to the group every
     --interval seconds and creates --ready-dir/NAME once the server has counted copies of them
     (its hook is live on that namespace's packets). SIGTERM ends them all."""
@@ -290,7 +291,29 @@ def busy_main(args):
         signal.pause()
 
 
+def ifreq(name, data=b""):
+    return struct.pack("16s", name.encode()) + data.ljust(16, b"\0")
+
+
+def sockaddr_in(addr):
+    return struct.pack("=HH4s", socket.AF_INET, 0, socket.inet_aton(addr))
+
+
+def bring_up(addr):
+    """In a fresh namespace, without starting `ip`: lo up, and the dummy
+    device d0 up with addr/24 (which makes the route to the members)."""
+    import fcntl
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fcntl.ioctl(s, 0x8916, ifreq("d0", sockaddr_in(addr)))  # SIOCSIFADDR
+    fcntl.ioctl(s, 0x891c, ifreq("d0", sockaddr_in("255.255.255.0")))  # SIOCSIFNETMASK
+    for name in ("lo", "d0"):
+        flags = struct.unpack_from("=H", fcntl.ioctl(s, 0x8913, ifreq(name)), 16)[0]  # SIOCGIFFLAGS
+        fcntl.ioctl(s, 0x8914, ifreq(name, struct.pack("=H", flags | 1)))  # SIOCSIFFLAGS, IFF_UP
+    s.close()
+
+
 def busy_in_namespace(args, ready):
+    bring_up(args.address)
     sa, sc = SERVER["attr"], SERVER["cmd"]
     ca, cc = CLIENT["attr"], CLIENT["cmd"]
     server, client = Genl(SERVER["family"]), Genl(CLIENT["family"])
@@ -300,6 +323,9 @@ def busy_in_namespace(args, ready):
     client.call(cc["add"], nla(ca["SENDER"], ip4(sender)) + nla(ca["PORT"], struct.pack("=H", int(port))) +
                 nla(ca["GROUP"], ip4(args.group)) + nla(ca["FLAGS"], struct.pack("=I", 0)))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # From d0's address: multicast from a given source goes out of its
+    # device without a route to the group.
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(args.address))
     copied, i = False, 0
     while True:
         s.sendto(payload_for(i, 64), (args.group, args.port))
@@ -727,6 +753,7 @@ def main():
     b.add_argument("--port", type=int, required=True)
     b.add_argument("--members", required=True, help="comma-separated member addresses")
     b.add_argument("--client", required=True, metavar="SENDER:PORT")
+    b.add_argument("--address", required=True, help="the address of each namespace's dummy device d0")
     b.add_argument("--ready-dir", required=True)
     b.add_argument("--interval", type=float, default=0.1,
                    help="seconds between datagrams (20 senders at 10/s keep a debug guest usable)")
