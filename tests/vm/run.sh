@@ -29,7 +29,7 @@ boot_once() {
 	rm -f "$statusfile"; boot_hung=0
 	(
 		"$here/boot.sh" "$kdir" "$results" "$limit" \
-			"MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_TEST_NETNS_DELETION='${MCAST_TEST_NETNS_DELETION:-0}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
+			"MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
 			</dev/null 2>&1 | tee "$results/console.log" |
 			grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 		echo "${PIPESTATUS[0]}" > "$statusfile"
