@@ -19,6 +19,7 @@ import time
 NETLINK_GENERIC, GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 16, 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 CTRL_FAMILY_NAME = "nlctrl"
+CLONE_NEWNET = 0x40000000  # <linux/sched.h>, for setns(2) and unshare(2)
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_ACK_TLVS, NLM_F_DUMP_INTR = 1, 4, 0x300, 0x200, 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
@@ -263,10 +264,10 @@ def churn_main(args):
 def busy_main(args):
     """Namespaces in use, from one process: for each --netns NAME a child
     enters /run/netns/NAME, brings up its dummy device d0 with --address,
-    configures a server group of --members and a
-    client entry (--client SENDER:PORT), then sends to the group every
-    --interval seconds and creates --ready-dir/NAME once the server has counted copies of them
-    (its hook is live on that namespace's packets). SIGTERM ends them all."""
+    configures a server group of --members and a client entry (--client
+    SENDER:PORT), then sends to the group every --interval seconds and
+    creates --ready-dir/NAME once the server has counted copies of them (its
+    hook is live on that namespace's packets). SIGTERM ends them all."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     children = []
@@ -274,7 +275,7 @@ def busy_main(args):
         pid = os.fork()
         if pid == 0:
             with open(f"/run/netns/{name}") as ns:
-                if libc.setns(ns.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+                if libc.setns(ns.fileno(), CLONE_NEWNET) != 0:
                     os._exit(1)
             busy_in_namespace(args, os.path.join(args.ready_dir, name))
             os._exit(0)
@@ -422,7 +423,7 @@ def fill_main(args):
     members = nla(a["MEMBERS"], b"".join(member_ip(i) for i in range(args.members)))
     socks = []
     for n in range(args.max_ns):
-        if n and libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        if n and libc.unshare(CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
         socks.append(Genl(SERVER["family"]))
     socks[0].call(c["add"], nla(a["GROUP"], group_ip(0)) + members)
@@ -541,12 +542,12 @@ def recv_main(args):
                           bound=bound, ran=round(time.monotonic() - start, 1))))
 
 
-def write_progress(path, received):
+def write_progress(path, count):
     """--progress: the datagrams sent or (distinct) received so far, after
     each one, replaced whole (a reader never sees a half-written file): a
     test sees a stream flow without starting a process of its own."""
     with open(path + ".tmp", "w") as f:
-        f.write(f"{received}\n")
+        f.write(f"{count}\n")
     os.replace(path + ".tmp", path)
 
 
