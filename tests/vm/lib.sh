@@ -193,6 +193,13 @@ cleanup_network() {
 	NAMESPACES=""
 }
 
+# on NS SCRIPT: a bash snippet in a host, whose CLIs use that host's own
+# configuration files in the case's work folder $W (-R restores them)
+on() {
+	local ns=$1; shift
+	in_ns "$ns" env MULTIS_CONFIG="$W/$ns.multi_server.json" MULTIC_CONFIG="$W/$ns.multi_client.json" bash -c "$*"
+}
+
 # members_csv N: the member addresses 1..N joined by commas
 members_csv() { local k out=""; for k in $(seq "$1"); do out="$out${out:+,}$(member_ip "$k")"; done; echo "$out"; }
 

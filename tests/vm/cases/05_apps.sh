@@ -42,12 +42,6 @@ G_SSM=232.1.1.1 P_SSM=5002    # source-specific: mcfirst joins (sender, group)
 G_LPD=239.192.152.143 P_LPD=6771
 OTHER_SRC=10.0.1.77           # a source that never sends
 
-# on NS SCRIPT: a shell snippet in a host, with that host's configuration files
-on() {
-	local ns=$1; shift
-	in_ns "$ns" env MULTIS_CONFIG="$W/$ns.multi_server.json" MULTIC_CONFIG="$W/$ns.multi_client.json" sh -c "$*"
-}
-
 # wait_until LIMIT CMD...: poll (every 0.5 s, at most LIMIT s) until CMD succeeds
 wait_until() {
 	local limit=$1 start=$SECONDS; shift

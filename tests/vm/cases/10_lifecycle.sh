@@ -36,13 +36,12 @@ progress() {
 # The sender's and members' configuration, each in a file of its own, set
 # with the real CLIs: what -R restores after a reload.
 configure_with_cli() {
-	on_ns "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -j $(members_csv 2)" &&
+	on "$NS_SND" "multis_admin -A -m $GROUP -j $(members_csv 2)" >/dev/null &&
 		for k in 1 2; do
-			on_ns "$(member_ns "$k")" "MULTIC_CONFIG=$W/client.$k.json multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" ||
+			on "$(member_ns "$k")" "multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" >/dev/null ||
 				return 1
 		done
 }
-on_ns() { in_ns "$1" sh -c "$2" >/dev/null; }
 
 start_stream() {
 	local k
@@ -64,9 +63,8 @@ reloads() {
 		if ! both_flowing; then bad="$bad round $round: not flowing before;"; continue; fi
 		rmmod rust_mcast_client && rmmod rust_mcast_server && load_modules ||
 			{ bad="$bad round $round: reload failed;"; continue; }
-		on_ns "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -R" &&
-			on_ns "$(member_ns 1)" "MULTIC_CONFIG=$W/client.1.json multic_admin -R" &&
-			on_ns "$(member_ns 2)" "MULTIC_CONFIG=$W/client.2.json multic_admin -R" ||
+		on "$NS_SND" "multis_admin -R" >/dev/null && on "$(member_ns 1)" "multic_admin -R" >/dev/null &&
+			on "$(member_ns 2)" "multic_admin -R" >/dev/null ||
 			{ bad="$bad round $round: -R failed;"; continue; }
 		if both_flowing; then ok=$((ok + 1)); else bad="$bad round $round: not flowing after;"; fi
 	done
@@ -75,17 +73,17 @@ reloads() {
 }
 
 # ---- configuration churn during the stream -----------------------------------
-# For 20 s: the sender adds and deletes other groups and a third member of
-# the stream's group joins and quits; member 2 deletes and re-adds an entry
-# of another port; queries run meanwhile and must always parse.
+# For 20 s or more (see churn): the sender adds and deletes other groups and
+# a third member of the stream's group joins and quits; member 2 deletes and
+# re-adds an entry of another port; queries run meanwhile and must parse.
 churn_server() {
 	local i=0 failed=0
 	while [ ! -e "$W/stop" ]; do
 		i=$((i + 1))
-		MULTIS_CONFIG=$W/server.json multis_admin -A -m 239.13.1.$((i % 200 + 1)) -j 10.13.0.1,10.13.0.2 >/dev/null &&
-			MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -j 10.13.0.9 >/dev/null &&
-			MULTIS_CONFIG=$W/server.json multis_admin -A -m $GROUP -q 10.13.0.9 >/dev/null &&
-			MULTIS_CONFIG=$W/server.json multis_admin -D -m 239.13.1.$((i % 200 + 1)) >/dev/null ||
+		multis_admin -A -m 239.13.1.$((i % 200 + 1)) -j 10.13.0.1,10.13.0.2 >/dev/null &&
+			multis_admin -A -m $GROUP -j 10.13.0.9 >/dev/null &&
+			multis_admin -A -m $GROUP -q 10.13.0.9 >/dev/null &&
+			multis_admin -D -m 239.13.1.$((i % 200 + 1)) >/dev/null ||
 			failed=$((failed + 1))
 		echo >> "$W/rounds.server"
 	done
@@ -95,8 +93,8 @@ churn_client() {
 	local i=0 failed=0
 	while [ ! -e "$W/stop" ]; do
 		i=$((i + 1))
-		MULTIC_CONFIG=$W/client.2.json multic_admin -A -i 10.13.0.7 -p 6013 -m 239.13.2.1 >/dev/null &&
-			MULTIC_CONFIG=$W/client.2.json multic_admin -D -i 10.13.0.7 -p 6013 >/dev/null ||
+		multic_admin -A -i 10.13.0.7 -p 6013 -m 239.13.2.1 >/dev/null &&
+			multic_admin -D -i 10.13.0.7 -p 6013 >/dev/null ||
 			failed=$((failed + 1))
 		echo >> "$W/rounds.client"
 	done
@@ -109,7 +107,7 @@ queries() {
 	while [ ! -e "$W/stop" ]; do
 		for q; do
 			n=$((n + 1))
-			in_ns "$ns" sh -c "$q --json" | python3 -c 'import json, sys; json.load(sys.stdin)' 2>/dev/null ||
+			on "$ns" "$q --json" | python3 -c 'import json, sys; json.load(sys.stdin)' 2>/dev/null ||
 				bad=$((bad + 1))
 			echo >> "$W/rounds.queries"
 		done
@@ -121,15 +119,13 @@ churn() {
 	both_flowing || fail "churn: the stream is not flowing before it"
 	local pids=""
 	rm -f "$W/stop" "$W"/rounds.*
-	in_ns "$NS_SND" bash -c "W=$W GROUP=$GROUP; $(declare -f churn_server); churn_server" > "$W/churn.server" &
+	on "$NS_SND" "W=$W GROUP=$GROUP; $(declare -f churn_server); churn_server" > "$W/churn.server" &
 	pids="$pids $!"
-	in_ns "$(member_ns 2)" bash -c "W=$W; $(declare -f churn_client); churn_client" > "$W/churn.client" &
+	on "$(member_ns 2)" "W=$W; $(declare -f churn_client); churn_client" > "$W/churn.client" &
 	pids="$pids $!"
-	queries "$NS_SND" "MULTIS_CONFIG=$W/server.json multis_admin -S" \
-		"MULTIS_CONFIG=$W/server.json multis_admin -P" > "$W/queries.server" &
+	queries "$NS_SND" "multis_admin -S" "multis_admin -P" > "$W/queries.server" &
 	pids="$pids $!"
-	queries "$(member_ns 2)" "MULTIC_CONFIG=$W/client.2.json multic_admin -L" \
-		"MULTIC_CONFIG=$W/client.2.json multic_admin -P" > "$W/queries.client" &
+	queries "$(member_ns 2)" "multic_admin -L" "multic_admin -P" > "$W/queries.client" &
 	pids="$pids $!"
 	read -r s0 r1 r2 < <(progress)
 	# 20 s at least, and long enough for a few rounds of each (a CLI start
@@ -164,7 +160,7 @@ churn() {
 		fail "churn: sent $((s1 - s0)) meanwhile, members received $((q1 - r1)) and $((q2 - r2))"
 	fi
 	expect_eq "churn: the sender's file and kernel end with the stream's group only" \
-		"$(in_ns "$NS_SND" sh -c "MULTIS_CONFIG=$W/server.json multis_admin -S" | grep -c '239\.13\.')" 1
+		"$(on "$NS_SND" "multis_admin -S" | grep -c '239\.13\.')" 1
 }
 
 # ---- namespaces deleted with tables and a sender inside ------------------------
