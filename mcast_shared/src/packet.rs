@@ -276,7 +276,8 @@ pub enum Arrival {
         /// Entry key.
         key: EntryKey,
     },
-    /// Marked, but too short for its transport header.
+    /// Marked, but too short for its transport header, or a UDP length
+    /// that does not fit the packet.
     Malformed,
 }
 
@@ -342,6 +343,9 @@ pub fn classify_arrival(header: &[u8]) -> Arrival {
     {
         return Arrival::Malformed;
     }
+    if info.protocol == PROTO_UDP && !udp_length_fits(header, &info) {
+        return Arrival::Malformed;
+    }
     match port(header) {
         Some(port) => Arrival::Marked {
             key: EntryKey {
@@ -351,6 +355,19 @@ pub fn classify_arrival(header: &[u8]) -> Arrival {
         },
         None => Arrival::Malformed,
     }
+}
+
+/// Whether a whole UDP datagram's length field is one the UDP stack would
+/// accept: at least its header, at most the IP payload (shorter is legal:
+/// UDP ignores the rest). Caught here, a bad length is counted as malformed
+/// instead of being restored for the stack to drop.
+fn udp_length_fits(header: &[u8], info: &Ipv4Info) -> bool {
+    let Some(field) = header.get(info.header_len + 4..info.header_len + 6) else {
+        return false;
+    };
+    let udp_len = usize::from(u16::from_be_bytes([field[0], field[1]]));
+    let ip_payload = usize::from(info.total_len).saturating_sub(info.header_len);
+    (L4_HEADER_LEN..=ip_payload).contains(&udp_len)
 }
 
 /// Client: the entry for `key`: the exact port first, then the sender's

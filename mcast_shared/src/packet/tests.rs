@@ -233,6 +233,30 @@ fn arrivals_are_classified_by_protocol_marker_and_fragmentation() {
 }
 
 #[test]
+fn marked_udp_lengths_must_fit_the_packet() {
+    let key = EntryKey {
+        sender: SRC,
+        port: 5000,
+    };
+    let with_udp_len = |len: u16| {
+        let mut p = udp_packet(MEMBER, TOS_MARK, 64, b"0123456789");
+        p[24..26].copy_from_slice(&len.to_be_bytes());
+        classify_arrival(&p)
+    };
+    for bad in [0, 7, 19] {
+        assert_eq!(with_udp_len(bad), Arrival::Malformed, "UDP length {bad}");
+    }
+    // The whole payload, a header alone, anything between: UDP ignores the rest.
+    for good in [8, 12, 18] {
+        assert_eq!(with_udp_len(good), Arrival::Marked { key }, "UDP length {good}");
+    }
+    // VRRP has no length field of its own.
+    let mut vrrp = vrrp_packet(3, MEMBER);
+    vrrp[1] = TOS_MARK;
+    assert!(matches!(classify_arrival(&vrrp), Arrival::Marked { .. }));
+}
+
+#[test]
 fn exact_port_wins_over_any_port() {
     let table = [
         (
