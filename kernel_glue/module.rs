@@ -132,12 +132,38 @@ impl SendingCopies {
         }
         Some(SendingCopies(()))
     }
+
+    /// Lets this CPU's pending softirqs run between two copies. With bottom
+    /// halves off for a whole fan-out, nothing drains what the copies fill:
+    /// a veth peer's backlog (netdev_max_backlog, 1000 by default) or a
+    /// device's TX completions, so a large group loses copies. The flag is
+    /// clear during the window: a packet a softirq sends then is not ours.
+    pub fn let_softirqs_run(&mut self) {
+        // SAFETY: the pair of `try_begin` is undone and taken again, in the
+        // same order. local_bh_enable (__local_bh_enable_ip, kernel/softirq.c,
+        // 6.12) runs pending softirqs when it turns bottom halves on outside
+        // interrupt context; its preconditions (not in hard IRQ, IRQs on)
+        // are those of our Drop, in the same hook. Called from a softirq
+        // (BH already off) it only lowers the count. The caller's
+        // rcu_read_lock section may span it: rcu_read_lock readers may be
+        // preempted or run softirqs (include/linux/rcupdate.h). Without
+        // PREEMPT_RT we may migrate in the window; the flag is then set on
+        // the CPU we continue on, where nobody else is mid fan-out (that
+        // task would hold BH off, non-preemptible).
+        unsafe {
+            ffi::rmc_sending_copies_set(false);
+            ffi::rmc_local_bh_enable();
+            ffi::rmc_local_bh_disable();
+            ffi::rmc_sending_copies_set(true);
+        }
+    }
 }
 
 impl Drop for SendingCopies {
     fn drop(&mut self) {
-        // SAFETY: undoes `try_begin` on the same CPU: with BH off the task
-        // cannot migrate (on PREEMPT_RT local_bh_disable disables migration).
+        // SAFETY: undoes `try_begin` (or the last `let_softirqs_run`) on the
+        // CPU that set the flag: with BH off since, the task cannot migrate
+        // (on PREEMPT_RT local_bh_disable disables migration).
         unsafe {
             ffi::rmc_sending_copies_set(false);
             ffi::rmc_local_bh_enable();

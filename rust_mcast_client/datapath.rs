@@ -45,7 +45,15 @@ impl PacketHook for ClientNet {
             };
         }
         // A short packet stays short; classify_arrival then says Malformed.
-        packet.pull(info.header_len + L4_HEADER_LEN);
+        // A long enough one that cannot be made linear is a failed
+        // allocation, not a malformed packet: left alone, counted.
+        let needed = info.header_len + L4_HEADER_LEN;
+        if !packet.pull(needed) && packet.len_from_network() >= needed {
+            if info.tos == TOS_MARK && self.tables.read(|t| t.has_sender(info.saddr)) {
+                self.counters.add(counter::ALLOC_FAIL, 1);
+            }
+            return Verdict::Accept;
+        }
         match packet::classify_arrival(packet.header()) {
             Arrival::Ignore | Arrival::MarkedFragment { .. } => {}
             Arrival::Unmarked { key } => {

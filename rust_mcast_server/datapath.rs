@@ -20,6 +20,10 @@ use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::server::counter;
 use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
 
+/// Copies sent between two chances for softirqs to drain what they filled
+/// (a NAPI budget's worth, well under netdev_max_backlog).
+const COPIES_PER_SOFTIRQ_WINDOW: usize = 64;
+
 impl PacketHook for ServerNet {
     fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
         let Some(info) = packet::server_candidate(packet.header()) else {
@@ -27,7 +31,7 @@ impl PacketHook for ServerNet {
         };
         // Our own copies come back through LOCAL_OUT: never replicate them.
         // The guard turns bottom halves off before it reads its flag.
-        let Some(_sending) = SendingCopies::try_begin() else {
+        let Some(mut sending) = SendingCopies::try_begin() else {
             return Verdict::Accept;
         };
         self.table
@@ -36,7 +40,7 @@ impl PacketHook for ServerNet {
                 Some(group) if group.members.is_empty() => {
                     self.counters.add(counter::NO_MEMBERS, 1)
                 }
-                Some(group) => self.fan_out(net, &mut packet, &info, group),
+                Some(group) => self.fan_out(net, &mut packet, &info, group, &mut sending),
             });
         // The original continues: on a network that drops multicast nothing
         // is lost, and local listeners still get it through multicast loop.
@@ -45,7 +49,14 @@ impl PacketHook for ServerNet {
 }
 
 impl ServerNet {
-    fn fan_out(&self, net: Net<'_>, packet: &mut Packet<'_>, info: &Ipv4Info, group: &Group) {
+    fn fan_out(
+        &self,
+        net: Net<'_>,
+        packet: &mut Packet<'_>,
+        info: &Ipv4Info,
+        group: &Group,
+        sending: &mut SendingCopies,
+    ) {
         self.counters.add(counter::MATCHED, 1);
         // Checked once for the datagram, not once per member copy.
         if !packet::holds_rewrite_headers(info, packet.len_from_network()) {
@@ -58,7 +69,10 @@ impl ServerNet {
             return;
         }
         // Bounded: a member list never exceeds max_members.
-        for &member in group.members.iter() {
+        for (sent, &member) in group.members.iter().enumerate() {
+            if sent > 0 && sent % COPIES_PER_SOFTIRQ_WINDOW == 0 {
+                sending.let_softirqs_run();
+            }
             match send_copy(net, packet, info, member) {
                 Ok(bytes) => {
                     self.counters.add(counter::TX_PACKETS, 1);

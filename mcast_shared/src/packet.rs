@@ -359,8 +359,10 @@ pub fn classify_arrival(header: &[u8]) -> Arrival {
 
 /// Whether a whole UDP datagram's length field is one the UDP stack would
 /// accept: at least its header, at most the IP payload (shorter is legal:
-/// UDP ignores the rest). Caught here, a bad length is counted as malformed
-/// instead of being restored for the stack to drop.
+/// UDP ignores the rest): the rule of the kernel's UDP receive and of
+/// conntrack. Caught here, a bad length is counted as malformed and left
+/// unrestored (as a copy for this host, UDP drops it; a forwarded one is
+/// not ours to judge further).
 fn udp_length_fits(header: &[u8], info: &Ipv4Info) -> bool {
     let Some(field) = header.get(info.header_len + 4..info.header_len + 6) else {
         return false;

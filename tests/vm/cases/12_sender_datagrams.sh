@@ -1,0 +1,129 @@
+# Issue 13, the sender's side: every kind of datagram an application can
+# send is fanned out correctly (captured and checksum-checked at a member,
+# delivered intact); a group of 1024 members carries traffic, every
+# member's copy seen on the wire; the kernel memory a member costs.
+. "$VMDIR/lib.sh"
+. "$VMDIR/review-lib.sh"
+load_modules
+
+G=239.13.2.1 PORT=5100
+KINDS="python3 $VMDIR/datagram_kinds.py"
+
+# ok/bad/info lines of the Python tools into PASS/FAIL/info
+report_lines() {
+	local kind what why
+	while IFS=$'\t' read -r kind what why; do
+		case $kind in
+			ok) pass "$what" ;;
+			bad) fail "$what: $why" ;;
+			*) fail "unexpected output: $kind $what $why" ;;
+		esac
+	done
+}
+
+datagram_kinds() {
+	local m1 W=/tmp/kinds.$SUFFIX
+	mkdir -p "$W"
+	make_network 1
+	m1=$(member_ns 1)
+	in_ns "$NS_SND" $TOOL genl server add $G "$(member_ip 1)"
+	# One any-port entry: each kind has a port of its own.
+	in_ns "$m1" $TOOL genl client add $SENDER_IP 0 $G
+	# The sender's device offloads checksums (UDP GSO needs it); the
+	# router's device to the member completes them, and segments GSO
+	# datagrams, so the member's capture sees final checksums.
+	in_ns "$NS_RTR" ethtool -K r1 tx off >/dev/null
+	in_ns "$m1" $KINDS check --group $G --port $PORT --iface eth0 --join "$(member_ip 1)" \
+		--sender $SENDER_IP --ready "$W/ready" > "$W/out" 2>&1 &
+	wait_ready "$W/ready" "member 1's capture" || { cleanup_network; return; }
+	expect_ok "the sender sends every kind (GSO, corked, IP options, 0 and 65507 bytes)" \
+		in_ns "$NS_SND" $KINDS send --group $G --port $PORT
+	wait
+	report_lines < "$W/out"
+	expect_eq "5 kinds checked" "$(grep -c '^ok' "$W/out")" 5
+	info "server counters after the kinds: $(in_ns "$NS_SND" $TOOL genl server stats)"
+	cleanup_network
+}
+
+# A sender whose 1024 members sit behind one link (a sink namespace that
+# answers ARP and drops the rest): every copy of every datagram is seen
+# there, with valid checksums.
+fanout_1024() {
+	local snd=fs$SUFFIX sink=fk$SUFFIX W=/tmp/fan.$SUFFIX n=3 out
+	mkdir -p "$W"
+	NAMESPACES=""
+	new_ns "$snd"; new_ns "$sink"
+	trap cleanup_network EXIT
+	ip link add eth0 netns "$snd" type veth peer name eth0 netns "$sink"
+	ip -n "$snd" -batch - <<-EOF
+		addr add 10.199.0.1/24 dev eth0
+		link set eth0 up
+		route add 10.200.0.0/16 via 10.199.0.2
+		route add 224.0.0.0/4 dev eth0
+	EOF
+	ip -n "$sink" -batch - <<-EOF
+		addr add 10.199.0.2/24 dev eth0
+		link set eth0 up
+	EOF
+	in_ns "$snd" ethtool -K eth0 tx off >/dev/null
+	# The sink's address resolved first: copies waiting for ARP would be dropped.
+	in_ns "$snd" ping -c 1 -W 10 10.199.0.2 >/dev/null || fail "the sender cannot reach the sink"
+	in_ns "$snd" $TOOL genl server add $G "$(for k in $(seq 0 1023); do
+		printf '10.200.%d.%d,' $((k / 250)) $((k % 250 + 1)); done)"
+	in_ns "$sink" python3 "$VMDIR/datagram_kinds.py" fanout-capture --iface eth0 --count $((n * 1024)) \
+		--ready "$W/ready" > "$W/out" 2>&1 &
+	wait_ready "$W/ready" "the sink's capture" || { cleanup_network; return; }
+	in_ns "$snd" $TOOL send --group $G --port $PORT --count $n --interval 0.5 --bind 10.199.0.1
+	wait
+	out=$(cat "$W/out")
+	info "fan-out to 1024 members, $n datagrams: $out; server: $(in_ns "$snd" $TOOL genl server stats)"
+	expect_eq "$n datagrams to 1024 members: every member's copy of each seen on the wire, checksums valid" \
+		"$(echo "$out" | fields frames distinct members bad_checksums)" "$((n * 1024)) $((n * 1024)) 1024 0"
+	cleanup_network
+}
+
+# The kernel memory of a member: 256 groups of 1024 members against 256
+# groups of one, added by one process in a memory cgroup (every table
+# allocation is charged to the caller). The cgroup batches charges per CPU
+# (up to 64 pages each), so the figure is good to about 256 KiB / 261888.
+memory_per_member() {
+	local cg=/sys/fs/cgroup/mpm$SUFFIX ns=mp$SUFFIX big small per
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$cg"
+	NAMESPACES=""
+	new_ns "$ns"
+	trap cleanup_network EXIT
+	# Warm-up outside the cgroup: the page cache of the tool stays charged elsewhere.
+	in_ns "$ns" $TOOL genl server bulk 1 1 && in_ns "$ns" $TOOL genl server clear
+	charge() {
+		local before
+		before=$(cat "$cg/memory.current")
+		# Into the cgroup first: inside `ip netns exec`, /sys is the namespace's own.
+		sh -c "echo \$\$ > $cg/cgroup.procs && exec ip netns exec $ns $TOOL genl server bulk 256 $1" || return 1
+		echo $(($(cat "$cg/memory.current") - before))
+	}
+	small=$(charge 1) && in_ns "$ns" $TOOL genl server clear && sleep 1 && big=$(charge 1024)
+	if [ -n "$big" ] && [ -n "$small" ]; then
+		per=$(awk -v b="$big" -v s="$small" 'BEGIN { printf "%.1f", (b - s) / (256 * 1023) }')
+		info "kernel memory charged: 256 groups of 1024 members $big bytes, of 1 member $small bytes:" \
+			"$per bytes a member (4 for the address; the debug kernel's KASAN adds its redzones)"
+		# Charged at all, and no more than the 64 bytes a careless layout (a list node) would take.
+		if awk -v p="$per" 'BEGIN { exit !(p > 0 && p <= 64) }'; then
+			pass "a member costs $per bytes of kernel memory, charged to the caller's cgroup"
+		else
+			fail "a member costs $per bytes (want above 0, at most 64): big $big, small $small"
+		fi
+	else
+		fail "memory per member: the bulk additions failed (big '$big', small '$small')"
+	fi
+	in_ns "$ns" $TOOL genl server clear
+	cleanup_network
+	rmdir "$cg" 2>/dev/null
+}
+
+datagram_kinds
+fanout_1024
+memory_per_member
+
+case_done
