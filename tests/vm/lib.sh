@@ -48,6 +48,8 @@ load_modules() {
 	lsmod | grep -q '^rust_mcast_server ' || insmod "$MODDIR/rust_mcast_server.ko" "$@" || return 1
 	lsmod | grep -q '^rust_mcast_client ' || insmod "$MODDIR/rust_mcast_client.ko" || return 1
 }
+# unload_modules: both, the client first (a reload)
+unload_modules() { rmmod rust_mcast_client && rmmod rust_mcast_server; }
 
 # wait_for FILE: wait (bounded, 120 s: a Python start alone takes seconds on
 # the debug kernel under TCG) until a background helper says it is ready; the

@@ -1,6 +1,8 @@
-# Sourced by the issue-12 kernel review cases (06_kernel_review,
-# 07_kernel_review_datapath, 08_kernel_review_memory) after lib.sh: their
-# shared measuring helpers.
+# Sourced after lib.sh by the issue-12 kernel review cases (06_kernel_review,
+# 07_kernel_review_datapath, 08_kernel_review_memory), by 10_lifecycle and by
+# the soak (tests/vm/soak.sh): their shared measuring helpers, and the
+# stream through the proxy the last two keep flowing while they reload,
+# churn and delete namespaces.
 
 info() { echo "info: $CASE: $*"; stamp "info: $*"; }
 # usec: the time now in microseconds (no process start)
@@ -24,3 +26,60 @@ sync_rcu_calls() {
 # fields NAME...: the named fields of the JSON object on stdin, on one line
 # (one Python start for all of them)
 fields() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(*(d[k] for k in sys.argv[1:]))' "$@"; }
+
+# ---- a stream through the proxy ---------------------------------------------
+# From the sender of make_network to its members 1 and 2, to GROUP:PORT,
+# configured with the real CLIs (each host's own configuration file, which
+# -R restores after a reload). Needs GROUP, PORT and the work folder W.
+
+stream_configure() {
+	on "$NS_SND" "multis_admin -A -m $GROUP -j $(members_csv 2)" >/dev/null &&
+		on "$(member_ns 1)" "multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" >/dev/null &&
+		on "$(member_ns 2)" "multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" >/dev/null
+}
+
+# stream_start [SECONDS]: the members' receivers (listening SECONDS, default
+# 1500), then the sender, 50 datagrams a second; $STREAM is the sender's pid
+# (ip netns exec and the python3 wrapper exec it: a signal reaches it).
+# Progress files in $W: progress.sent, progress.1, progress.2.
+stream_start() {
+	local k
+	for k in 1 2; do
+		in_ns "$(member_ns "$k")" $TOOL recv --group $GROUP --port $PORT --join "$(member_ip "$k")" \
+			--count 1000000 --timeout "${1:-1500}" --ready "$W/ready.$k" --progress "$W/progress.$k" \
+			> "$W/recv.$k" 2>&1 &
+	done
+	wait_ready "$W/ready.1" "member 1's receiver" && wait_ready "$W/ready.2" "member 2's receiver" || return 1
+	ip netns exec "$NS_SND" $TOOL send --group $GROUP --port $PORT --count 1000000 --interval 0.02 \
+		--progress "$W/progress.sent" &
+	STREAM=$!
+}
+
+# flowing M: member M's receiver counts new datagrams within 20 s
+flowing() {
+	local before now i
+	before=0 now=0
+	read -r before < "$W/progress.$1"
+	for i in $(seq 100); do
+		sleep 0.2
+		read -r now < "$W/progress.$1"
+		[ "$now" -gt "$before" ] && return 0
+	done
+	return 1
+}
+both_flowing() { flowing 1 && flowing 2; }
+
+# stream_progress: "SENT RECEIVED_1 RECEIVED_2" of the stream so far, read
+# within a millisecond (builtins only: a process start here takes up to seconds)
+stream_progress() {
+	local sent r1 r2
+	read -r sent < "$W/progress.sent"; read -r r1 < "$W/progress.1"; read -r r2 < "$W/progress.2"
+	echo "$sent $r1 $r2"
+}
+
+# restore_tables: after the modules are loaded again, each host's tables
+# from its configuration file (-R), as `service multi? start` does
+restore_tables() {
+	on "$NS_SND" "multis_admin -R" >/dev/null && on "$(member_ns 1)" "multic_admin -R" >/dev/null &&
+		on "$(member_ns 2)" "multic_admin -R" >/dev/null
+}

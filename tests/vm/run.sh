@@ -17,6 +17,9 @@ rm -rf "$results"; mkdir -p "$results"
 debug_kernel=0
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
+# Passed on to the guest: a case's time limit (guest-main.sh), the soak's length.
+guest_env="MCAST_VM_CASE_TIMEOUT='${MCAST_VM_CASE_TIMEOUT:-}' SOAK_MINUTES='${SOAK_MINUTES:-}'"
+
 boot_limit=${MCAST_VM_BOOT_TIMEOUT:-600}
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
 start=$SECONDS
@@ -29,7 +32,7 @@ boot_once() {
 	rm -f "$statusfile"; boot_hung=0
 	(
 		"$here/boot.sh" "$kdir" "$results" "$limit" \
-			"MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel bash $here/guest-main.sh $moddir $results $bindir" \
+			"MCAST_VM_CASES='${MCAST_VM_CASES:-}' MCAST_VM_SELFTEST='${MCAST_VM_SELFTEST:-}' MCAST_VM_DEBUG_KERNEL=$debug_kernel $guest_env bash $here/guest-main.sh $moddir $results $bindir" \
 			</dev/null 2>&1 | tee "$results/console.log" |
 			grep --line-buffered -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| '
 		echo "${PIPESTATUS[0]}" > "$statusfile"

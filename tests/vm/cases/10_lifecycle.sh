@@ -10,62 +10,16 @@ GROUP=239.13.0.1 PORT=5013
 W=/tmp/life.$SUFFIX
 mkdir -p "$W"
 
-# flowing M: member M's receiver counts new datagrams within 20 s
-flowing() {
-	local before now i
-	before=0 now=0
-	read -r before < "$W/progress.$1"
-	for i in $(seq 100); do
-		sleep 0.2
-		read -r now < "$W/progress.$1"
-		[ "$now" -gt "$before" ] && return 0
-	done
-	return 1
-}
-both_flowing() { flowing 1 && flowing 2; }
 # lines FILE: its number of lines (0 if absent), without a process
 lines() { local l=(); [ -e "$1" ] && mapfile -t l < "$1"; echo "${#l[@]}"; }
-# progress: "SENT RECEIVED_1 RECEIVED_2" of the stream so far, read within
-# a millisecond (builtins only: a process start here takes up to seconds)
-progress() {
-	local sent r1 r2
-	read -r sent < "$W/progress.sent"; read -r r1 < "$W/progress.1"; read -r r2 < "$W/progress.2"
-	echo "$sent $r1 $r2"
-}
-
-# The sender's and members' configuration, each in a file of its own, set
-# with the real CLIs: what -R restores after a reload.
-configure_with_cli() {
-	on "$NS_SND" "multis_admin -A -m $GROUP -j $(members_csv 2)" >/dev/null &&
-		for k in 1 2; do
-			on "$(member_ns "$k")" "multic_admin -A -i $SENDER_IP -p $PORT -m $GROUP" >/dev/null ||
-				return 1
-		done
-}
-
-start_stream() {
-	local k
-	for k in 1 2; do
-		in_ns "$(member_ns "$k")" $TOOL recv --group $GROUP --port $PORT --join "$(member_ip "$k")" \
-			--count 1000000 --timeout 1500 --ready "$W/ready.$k" --progress "$W/progress.$k" \
-			> "$W/recv.$k" 2>&1 &
-	done
-	wait_ready "$W/ready.1" "member 1's receiver" && wait_ready "$W/ready.2" "member 2's receiver" || return 1
-	in_ns "$NS_SND" $TOOL send --group $GROUP --port $PORT --count 1000000 --interval 0.02 \
-		--progress "$W/progress.sent" &
-	STREAM=$!
-}
 
 # ---- unload and reload under traffic -----------------------------------------
 reloads() {
 	local round ok=0 bad="" t0=$SECONDS
 	for round in $(seq 10); do
 		if ! both_flowing; then bad="$bad round $round: not flowing before;"; continue; fi
-		rmmod rust_mcast_client && rmmod rust_mcast_server && load_modules ||
-			{ bad="$bad round $round: reload failed;"; continue; }
-		on "$NS_SND" "multis_admin -R" >/dev/null && on "$(member_ns 1)" "multic_admin -R" >/dev/null &&
-			on "$(member_ns 2)" "multic_admin -R" >/dev/null ||
-			{ bad="$bad round $round: -R failed;"; continue; }
+		unload_modules && load_modules || { bad="$bad round $round: reload failed;"; continue; }
+		restore_tables || { bad="$bad round $round: -R failed;"; continue; }
 		if both_flowing; then ok=$((ok + 1)); else bad="$bad round $round: not flowing after;"; fi
 	done
 	info "10 unload/reload rounds under a stream, restored with -R: $ok delivered after the reload ($((SECONDS - t0)) s)"
@@ -127,7 +81,7 @@ churn() {
 	pids="$pids $!"
 	queries "$(member_ns 2)" "multic_admin -L" "multic_admin -P" > "$W/queries.client" &
 	pids="$pids $!"
-	read -r s0 r1 r2 < <(progress)
+	read -r s0 r1 r2 < <(stream_progress)
 	# 20 s at least, and long enough for a few rounds of each (a CLI start
 	# takes seconds on the debug kernel under TCG), 180 s at most
 	local t0=$SECONDS
@@ -139,7 +93,7 @@ churn() {
 	touch "$W/stop"
 	# shellcheck disable=SC2086
 	wait $pids
-	read -r s1 q1 q2 < <(progress)
+	read -r s1 q1 q2 < <(stream_progress)
 	local took=$((SECONDS - t0))
 	both_flowing && pass "churn: the stream flows right after $took s of churn" ||
 		fail "churn: the stream stopped flowing"
@@ -206,13 +160,13 @@ deleted_namespaces() {
 load_modules
 make_network 2
 check_conntrack
-if configure_with_cli && start_stream; then
+if stream_configure && stream_start; then
 	both_flowing && pass "the stream flows to both members through the proxy" ||
 		fail "the stream does not reach both members"
 	reloads
 	churn
 	deleted_namespaces
-	kill "$STREAM"
+	kill "$STREAM"; wait "$STREAM" 2>/dev/null
 else
 	fail "setup: configuration or stream"
 fi
