@@ -248,7 +248,11 @@ fn marked_udp_lengths_must_fit_the_packet() {
     }
     // The whole payload, a header alone, anything between: UDP ignores the rest.
     for good in [8, 12, 18] {
-        assert_eq!(with_udp_len(good), Arrival::Marked { key }, "UDP length {good}");
+        assert_eq!(
+            with_udp_len(good),
+            Arrival::Marked { key },
+            "UDP length {good}"
+        );
     }
     // VRRP has no length field of its own.
     let mut vrrp = vrrp_packet(3, MEMBER);
