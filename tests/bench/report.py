@@ -9,6 +9,7 @@
       a function_graph trace of rmc_hook (funcgraph-tail) summed per
       function: inclusive and own time, calls, per copy
   report.py table RESULTS.json          (on the host) the table and goals again
+  report.py markdown RESULTS.json      the table as Markdown (for the docs)
   report.py plot RESULTS.json PNG       (on the host, needs matplotlib)
       copies/s against members, one line per method and size
 
@@ -188,6 +189,7 @@ LINE = re.compile(r"^\s*(\d+)\)\s*(?:[!#*@$+]\s*)?(?:([\d.]+) us\s*)?\|\s?(.*)$"
 def profile(path, out=sys.stdout):
     total, own_children, calls = defaultdict(float), defaultdict(float), defaultdict(int)
     stacks = defaultdict(list)
+    roots = [0, 0.0]
     with open(path, errors="replace") as f:
         for line in f:
             m = LINE.match(line)
@@ -208,6 +210,9 @@ def profile(path, out=sys.stdout):
                     calls[name] += 1
                     if st:
                         own_children[st[-1]] += d
+                    else:   # an outermost call: a datagram the sender sent
+                        roots[0] += 1
+                        roots[1] += d
             elif code.endswith(";") and dur:
                 name = code[:-1].strip().rstrip("()").strip()
                 d = float(dur)
@@ -215,10 +220,11 @@ def profile(path, out=sys.stdout):
                 calls[name] += 1
                 if st:
                     own_children[st[-1]] += d
-    hooks = calls.get("rmc_hook", 0)
-    root = total.get("rmc_hook", 0.0)
-    print(f"# function_graph under rmc_hook (the server's LOCAL_OUT hook): {hooks} datagrams, "
-          f"{root:.0f} us in all (tracing overhead included: compare shares, not times)", file=out)
+    hooks, root = roots
+    print(f"# function_graph under rmc_hook (the server's LOCAL_OUT hook): {hooks} outermost calls "
+          f"(datagrams sent to the group), {root:.0f} us in all, {root / max(hooks, 1):.1f} us a datagram; "
+          f"tracing overhead included: compare shares, not times. A copy's own pass through LOCAL_OUT "
+          f"(rmc_hook again, nested) is counted inside.", file=out)
     print(f"# {'inclusive us':>12} {'% hook':>6} {'own us':>10} {'calls':>7}  function   (by inclusive time)", file=out)
     for name in sorted(total, key=lambda n: -total[n]):
         own = total[name] - own_children.get(name, 0.0)
@@ -227,6 +233,40 @@ def profile(path, out=sys.stdout):
     for name in sorted(total, key=lambda n: -(total[n] - own_children.get(n, 0.0)))[:40]:
         own = total[name] - own_children.get(name, 0.0)
         print(f"  {own:10.1f} us {100 * own / root if root else 0:6.1f}% {calls[name]:7d} calls  {name}", file=out)
+
+
+def markdown(res):
+    cells = {(c["kind"], c["ct"], c["members"], c["size"], c["method"]): c for c in res["cells"]}
+
+    def rate(k):
+        c = cells.get(k)
+        return f"{c['rate']['median']:.0f} ({c['rate']['min']:.0f}–{c['rate']['max']:.0f})" if c else "–"
+
+    def ratio(x):
+        return f"{x['ratio']:.2f} ({x['min']:.2f}–{x['max']:.2f})" if x else "–"
+    print("| conntrack | members | bytes | proxy copies/s | app sendmmsg copies/s | C relay copies/s | proxy/app | proxy/relay |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in res["ratios"]:
+        if "members" in row:
+            k = ("fanout", row["ct"], row["members"], row["size"])
+            print(f"| {'on' if row['ct'] else 'off'} | {row['members']} | {row['size']} | {rate(k + ('proxy',))} | "
+                  f"{rate(k + ('app',))} | {rate(k + ('relay',))} | {ratio(row.get('proxy_app'))} | "
+                  f"{ratio(row.get('proxy_relay'))} |")
+    print()
+    print("| conntrack | figure | ratio (min–max of runs) | goal |")
+    print("|---|---|---|---|")
+    for row in res["ratios"]:
+        if "proxy_socat" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | proxy / socat, 1 member, {row['size']} B | {ratio(row['proxy_socat'])} | (reference) |")
+        if "lookup_1024_vs_1" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | lookup: 1024 groups / 1 group (time a copy) | {ratio(row['lookup_1024_vs_1'])} | ≤ {GOAL_LOOKUP} |")
+        if "untouched" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded (time) | {ratio(row['slowdown'])} | ≤ {GOAL_UNTOUCHED} |")
+    mem = res.get("memory", {})
+    if mem:
+        print()
+        print(f"Memory (SUnreclaim + Percpu, 1024 groups × 1024 members): {mem.get('bytes_per_group')} bytes a group, "
+              f"{mem.get('bytes_per_member')} bytes a member.")
 
 
 def plot(res, png):
@@ -282,6 +322,10 @@ def main(argv):
     if cmd == "table" and len(argv) == 3:
         with open(argv[2]) as f:
             print_table(json.load(f), checks=False)
+        return 0
+    if cmd == "markdown" and len(argv) == 3:
+        with open(argv[2]) as f:
+            markdown(json.load(f))
         return 0
     if cmd == "plot" and len(argv) == 4:
         with open(argv[2]) as f:
