@@ -9,7 +9,8 @@
 #    at 1 member), at 1/16/128 members x 64/512/1400 bytes, BENCH_COUNT
 #    copies a cell (default 20000), BENCH_RUNS alternating runs (default 5,
 #    proxy, app, relay interleaved); every rate is the copies counted at the
-#    wire (the router's interface facing the sender or relay), cross-checked
+#    wire (the router's interface facing the sender or relay; for the proxy
+#    less the original datagrams, which go on to the router), cross-checked
 #    against the sender's own count (module tx_packets, sendmmsg's count,
 #    the relay's count);
 #  - lookup: the proxy at 16 members, 512 bytes, in a namespace with 1 group
@@ -104,11 +105,13 @@ configure() {
 
 # one run of each method; each records its copies at the wire and its own count
 run_proxy() { # CT M SIZE RUN [NS IFACE KIND]
-	local ns=${5:-$NS_SND} dev=${6:-r0} kind=${7:-fanout} method=${8:-proxy} b w t a
+	local ns=${5:-$NS_SND} dev=${6:-r0} kind=${7:-fanout} method=${8:-proxy} b w out a
 	b=$(tx_packets "$ns"); w=$(rx "$dev")
-	t=$(in_ns "$ns" "$B/fanout" group "$GROUP" "$PORT" $(((N + $2 - 1) / $2)) "$3" | awk '{ print $2 }')
+	out=$(in_ns "$ns" "$B/fanout" group "$GROUP" "$PORT" $(((N + $2 - 1) / $2)) "$3")
 	a=$(tx_packets "$ns")
-	record "$kind" "$1" "$2" "$3" "$method" "$4" $(($(rx "$dev") - w)) "$t" $((a - b))
+	# at the wire: the router's packets less the originals (the original
+	# datagram continues unchanged, to the router, which drops it)
+	record "$kind" "$1" "$2" "$3" "$method" "$4" $(($(rx "$dev") - w - ${out%% *})) "${out#* }" $((a - b))
 }
 run_app() { # CT M SIZE RUN
 	local w out
