@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	static struct sockaddr_in to[MAXMEMBERS];
 	struct sockaddr_in me = { .sin_family = AF_INET };
 	struct ip_mreqn mreq = { 0 };
-	int fd, n, k, port, size = 8 << 20;
+	int fd, n, k, port, size = 8 << 20, one = 1;
 	long count, got = 0, copies = 0;
 	double first = 0, last = 0;
 
@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, argv[1], &me.sin_addr);
 	inet_pton(AF_INET, argv[1], &mreq.imr_multiaddr);
 	inet_pton(AF_INET, argv[3], &mreq.imr_address);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) ||

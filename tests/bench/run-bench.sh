@@ -123,7 +123,7 @@ run_relay() { # CT M SIZE RUN
 	local w out d=$(((N + $2 - 1) / $2))
 	rm -f "$W/relay.ready"
 	w=$(rx r3)
-	in_ns "$NS_RLY" env READY="$W/relay.ready" "$B/relay" "$GROUP" "$PORT" 10.0.9.2 "$d" $(members "$2") > "$W/relay.out" &
+	ip netns exec "$NS_RLY" env READY="$W/relay.ready" "$B/relay" "$GROUP" "$PORT" 10.0.9.2 "$d" $(members "$2") > "$W/relay.out" &
 	local pid=$!
 	wait_for "$W/relay.ready" || { fail "relay never became ready"; kill $pid; return; }
 	in_ns "$NS_SRC" "$B/fanout" group "$GROUP" "$PORT" "$d" "$3" > /dev/null
@@ -135,10 +135,11 @@ run_relay() { # CT M SIZE RUN
 run_socat() { # CT 1 SIZE RUN: socat relays to one member; its copies and time at the router's wire
 	local out spid wpid
 	rm -f "$W/watch.ready"
-	in_ns "$NS_RLY" socat -u "UDP4-RECV:$PORT,ip-add-membership=$GROUP:10.0.9.2,rcvbuf=8388608" \
+	# ip netns exec directly (not in_ns, a function: $! would be a subshell's)
+	ip netns exec "$NS_RLY" socat -u "UDP4-RECV:$PORT,ip-add-membership=$GROUP:10.0.9.2,rcvbuf=8388608" \
 		"UDP4-SENDTO:$(members 1):$PORT" &
 	spid=$!
-	in_ns "$NS_RTR" env READY="$W/watch.ready" "$B/relay" watch /sys/class/net/r3/statistics/rx_packets > "$W/watch.out" &
+	ip netns exec "$NS_RTR" env READY="$W/watch.ready" "$B/relay" watch /sys/class/net/r3/statistics/rx_packets > "$W/watch.out" &
 	wpid=$!
 	wait_for "$W/watch.ready"
 	sleep 2   # socat joined the group (it says nothing when)
@@ -192,7 +193,7 @@ untouched_round() { # CT RUN STATE
 	out=$(in_ns "$NS_SND2" "$B/fanout" group 239.8.0.1 7100 "$N" 512)
 	record untouched "$ct" 1 512 "server_unconfigured_group_$state" "$run" $(($(rx r2) - w)) "$(echo "$out" | awk '{ print $2 }')" "$(echo "$out" | awk '{ print $1 }')"
 	rm -f "$W/sink.ready"
-	in_ns "$NS_MEM" env READY="$W/sink.ready" "$B/fanout" sink 7100 "$N" > "$W/sink.out" &
+	ip netns exec "$NS_MEM" env READY="$W/sink.ready" "$B/fanout" sink 7100 "$N" > "$W/sink.out" &
 	local pid=$!
 	wait_for "$W/sink.ready"
 	out=$(in_ns "$NS_SND" "$B/fanout" unicast 7100 "$N" 512 10.0.2.2)
