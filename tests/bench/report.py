@@ -186,6 +186,13 @@ def print_table(res, out=sys.stdout, checks=True):
 LINE = re.compile(r"^\s*(\d+)\)\s*(?:[!#*@$+]\s*)?(?:([\d.]+) us\s*)?\|\s?(.*)$")
 
 
+# The profile's root: rmc_hook itself is Rust without ftrace entry points, so
+# the subtree is the UDP send of a datagram (ip_send_skb), which holds the
+# LOCAL_OUT hooks (nf_hook_slow: rmc_hook's copies, conntrack) and the
+# original's own transmission; the copies' own paths are nested inside.
+ROOT = "ip_send_skb"
+
+
 def profile(path, out=sys.stdout):
     total, own_children, calls = defaultdict(float), defaultdict(float), defaultdict(int)
     stacks = defaultdict(list)
@@ -197,6 +204,8 @@ def profile(path, out=sys.stdout):
                 continue
             cpu, dur, code = m.group(1), m.group(2), m.group(3).strip()
             st = stacks[cpu]
+            # only what runs under rmc_hook counts (the trace may hold more)
+            inside = ROOT in st
             if code.endswith("{"):
                 st.append(code[:-1].strip().rstrip("()").strip())
             elif code.startswith("}"):
@@ -204,16 +213,16 @@ def profile(path, out=sys.stdout):
                 name = mm.group(1).strip().rstrip("()") if mm else (st[-1] if st else "?")
                 if st:
                     st.pop()
-                if dur:
+                if dur and (name == ROOT or ROOT in st):
                     d = float(dur)
                     total[name] += d
                     calls[name] += 1
-                    if st:
+                    if st and ROOT in st:
                         own_children[st[-1]] += d
-                    else:   # an outermost call: a datagram the sender sent
+                    if ROOT not in st:   # an outermost rmc_hook: a datagram the sender sent
                         roots[0] += 1
                         roots[1] += d
-            elif code.endswith(";") and dur:
+            elif code.endswith(";") and dur and inside:
                 name = code[:-1].strip().rstrip("()").strip()
                 d = float(dur)
                 total[name] += d
@@ -221,10 +230,10 @@ def profile(path, out=sys.stdout):
                 if st:
                     own_children[st[-1]] += d
     hooks, root = roots
-    print(f"# function_graph under rmc_hook (the server's LOCAL_OUT hook): {hooks} outermost calls "
-          f"(datagrams sent to the group), {root:.0f} us in all, {root / max(hooks, 1):.1f} us a datagram; "
-          f"tracing overhead included: compare shares, not times. A copy's own pass through LOCAL_OUT "
-          f"(rmc_hook again, nested) is counted inside.", file=out)
+    print(f"# function_graph under {ROOT} (a datagram's UDP send: the LOCAL_OUT hooks, where rmc_hook makes "
+          f"its copies, and the original's transmission): {hooks} datagrams, {root:.0f} us in all, "
+          f"{root / max(hooks, 1):.1f} us a datagram; tracing overhead included: compare shares, not times. "
+          f"rmc_hook's own Rust code has no ftrace entry: it is the own time of nf_hook_slow's callees shown.", file=out)
     print(f"# {'inclusive us':>12} {'% hook':>6} {'own us':>10} {'calls':>7}  function   (by inclusive time)", file=out)
     for name in sorted(total, key=lambda n: -total[n]):
         own = total[name] - own_children.get(name, 0.0)
