@@ -14,6 +14,8 @@ APT_PACKAGES=(
   qemu-system-x86 busybox-static hostname
   # guest userspace used by the tests and the demo
   iproute2 nftables iputils-ping tcpdump socat iperf ssmping keepalived aria2 procps ethtool
+  # make bench: the plot (tests/bench/report.py)
+  python3-matplotlib
   util-linux dkms shellcheck
   # packaging
   rpm rpmlint

@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""Issue 15's benchmark report (tests/bench/run-bench.sh, make bench).
+
+  report.py results RECORDS.tsv RESULTS.json [PROFILE.txt]   (in the guest)
+      the table, the wire cross-checks (PASS/FAIL lines: the instrument
+      itself), the goals ("GOAL met:" / "GOAL-MISSED:" lines: a goal not met
+      does not fail make bench, it is reported) and results.json
+  report.py profile TRACE                                    (in the guest)
+      a function_graph trace of rmc_hook (funcgraph-tail) summed per
+      function: inclusive and own time, calls, per copy
+  report.py table RESULTS.json          (on the host) the table and goals again
+  report.py markdown RESULTS.json      the table as Markdown (for the docs)
+  report.py plot RESULTS.json PNG       (on the host, needs matplotlib)
+      copies/s against members, one line per method and size
+
+Standard library only, except plot.
+"""
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+GOAL_APP, GOAL_RELAY, GOAL_LOOKUP, GOAL_UNTOUCHED = 1.5, 3.0, 1.05, 1.03
+METHODS = ("proxy", "app", "relay", "socat")
+
+
+def load_records(path):
+    runs = []
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 9:
+                continue
+            kind, ct, m, size, method, run = p[0], int(p[1]), int(p[2]), int(p[3]), p[4], int(p[5])
+            try:
+                copies, seconds, counted = float(p[6]), float(p[7]), float(p[8])
+            except ValueError:
+                copies, seconds, counted = 0.0, 0.0, 0.0
+            runs.append(dict(kind=kind, ct=ct, members=m, size=size, method=method, run=run,
+                             copies=copies, seconds=seconds, counted=counted,
+                             rate=copies / seconds if seconds > 0 else 0.0))
+    return runs
+
+
+def summary(rates):
+    rates = [r for r in rates if r > 0] or [0.0]
+    return dict(median=statistics.median(rates), min=min(rates), max=max(rates), n=len(rates))
+
+
+def ratio_runs(num, den):
+    """median of the medians' ratio, and the min-max of the per-run ratios"""
+    by_run = {r["run"]: r["rate"] for r in den}
+    per = [r["rate"] / by_run[r["run"]] for r in num if by_run.get(r["run"])]
+    mn = summary([r["rate"] for r in num])["median"]
+    md = summary([r["rate"] for r in den])["median"]
+    return dict(ratio=mn / md if md else 0.0, min=min(per) if per else 0.0, max=max(per) if per else 0.0)
+
+
+def build(runs, profile_path=None):
+    groups = defaultdict(list)
+    for r in runs:
+        groups[(r["kind"], r["ct"], r["members"], r["size"], r["method"])].append(r)
+    cells, goals, checks = [], [], []
+    for (kind, ct, m, size, method), rs in sorted(groups.items()):
+        if kind == "memory":
+            continue
+        cells.append(dict(kind=kind, ct=ct, members=m, size=size, method=method,
+                          rate=summary([r["rate"] for r in rs]),
+                          runs=[{k: r[k] for k in ("run", "copies", "seconds", "counted", "rate")} for r in rs]))
+        if kind in ("fanout", "lookup") and method != "socat":
+            wire, counted = sum(r["copies"] for r in rs), sum(r["counted"] for r in rs)
+            ok = counted > 0 and abs(wire - counted) <= max(0.01 * counted, 20 * len(rs))
+            checks.append((ok, f"wire cross-check {kind} ct={ct} members={m} size={size} {method}: "
+                               f"{wire:.0f} copies at the router's interface, {counted:.0f} counted by the sender"))
+    memory = {r["method"]: r["copies"] for r in runs if r["kind"] == "memory"}
+    ratios = []
+    for ct in sorted({r["ct"] for r in runs if r["kind"] == "fanout"}):
+        for m in sorted({r["members"] for r in runs if r["kind"] == "fanout"}):
+            for size in sorted({r["size"] for r in runs if r["kind"] == "fanout"}):
+                g = {meth: groups.get(("fanout", ct, m, size, meth), []) for meth in METHODS}
+                if not g["proxy"]:
+                    continue
+                row = dict(ct=ct, members=m, size=size)
+                for meth in ("app", "relay", "socat"):
+                    if g[meth]:
+                        row["proxy_" + meth] = ratio_runs(g["proxy"], g[meth])
+                ratios.append(row)
+                for meth, want, applies in (("app", GOAL_APP, m >= 16), ("relay", GOAL_RELAY, True)):
+                    if applies and ("proxy_" + meth) in row:
+                        x = row["proxy_" + meth]
+                        goals.append((x["ratio"] >= want,
+                                      f"proxy/{meth} ct={ct} members={m} size={size}: {x['ratio']:.2f} "
+                                      f"(runs {x['min']:.2f}-{x['max']:.2f}), want >= {want}"))
+    for ct in sorted({r["ct"] for r in runs if r["kind"] == "lookup"}):
+        a, b = groups.get(("lookup", ct, 16, 512, "groups1"), []), groups.get(("lookup", ct, 16, 512, "groups1024"), [])
+        if a and b:
+            x = ratio_runs(a, b)   # rate with 1 group / rate with 1024: the cost ratio
+            ratios.append(dict(ct=ct, lookup_1024_vs_1=x))
+            goals.append((x["ratio"] <= GOAL_LOOKUP,
+                          f"lookup ct={ct}: time a copy with 1024 groups / with 1 group: {x['ratio']:.3f} "
+                          f"(runs {x['min']:.3f}-{x['max']:.3f}), want <= {GOAL_LOOKUP}"))
+    for ct in sorted({r["ct"] for r in runs if r["kind"] == "untouched"}):
+        for what in ("server_unicast", "server_unconfigured_group", "client_unicast"):
+            lo, un = groups.get(("untouched", ct, 1, 512, what + "_loaded"), []), groups.get(("untouched", ct, 1, 512, what + "_unloaded"), [])
+            if lo and un:
+                x = ratio_runs(un, lo)   # unloaded rate / loaded rate: the slowdown
+                ratios.append(dict(ct=ct, untouched=what, slowdown=x))
+                goals.append((x["ratio"] <= GOAL_UNTOUCHED,
+                              f"untouched {what} ct={ct}: time with the module / without: {x['ratio']:.3f} "
+                              f"(runs {x['min']:.3f}-{x['max']:.3f}), want <= {GOAL_UNTOUCHED}"))
+    profile = None
+    if profile_path and os.path.exists(profile_path):
+        with open(profile_path) as f:
+            profile = f.read()
+    return dict(guest=dict(kernel=platform.release(), machine=platform.machine(), cpus=os.cpu_count(),
+                           cpu=cpu_model()),
+                cells=cells, ratios=ratios, memory=memory,
+                goals=[dict(met=ok, text=t) for ok, t in goals],
+                checks=[dict(ok=ok, text=t) for ok, t in checks], profile=profile)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def fmt_rate(s):
+    return f"{s['median']:8.0f} [{s['min']:.0f}-{s['max']:.0f}]"
+
+
+def print_table(res, out=sys.stdout, checks=True):
+    g = res.get("guest", {})
+    print(f"# bench: guest kernel {g.get('kernel')} ({g.get('cpus')} vCPUs, {g.get('cpu')})"
+          + (f"; host {res['host']}" if res.get("host") else ""), file=out)
+    print("# copies/s: median [min-max] of the runs; ratios: of the medians (min-max of the per-run ratios)", file=out)
+    cells = {(c["kind"], c["ct"], c["members"], c["size"], c["method"]): c for c in res["cells"]}
+    print(f"{'ct':>2} {'memb':>4} {'size':>4} | {'proxy copies/s':>24} | {'app sendmmsg/s':>24} | {'C relay/s':>24} | "
+          f"{'proxy/app':>17} | {'proxy/relay':>17}", file=out)
+    for row in res["ratios"]:
+        if "members" not in row:
+            continue
+        k = ("fanout", row["ct"], row["members"], row["size"])
+        line = f"{row['ct']:>2} {row['members']:>4} {row['size']:>4} |"
+        for meth in ("proxy", "app", "relay"):
+            c = cells.get(k + (meth,))
+            line += f" {fmt_rate(c['rate']) if c else '-':>24} |"
+        for meth in ("app", "relay"):
+            x = row.get("proxy_" + meth)
+            line += f" {x['ratio']:5.2f} ({x['min']:.2f}-{x['max']:.2f})" if x else " -"
+            line += " |"
+        print(line.rstrip("|"), file=out)
+    for row in res["ratios"]:
+        if "proxy_socat" in row:
+            x, c = row["proxy_socat"], cells.get(("fanout", row["ct"], 1, row["size"], "socat"))
+            print(f"socat (1 member) ct={row['ct']} size={row['size']}: {fmt_rate(c['rate'])} copies/s; "
+                  f"proxy/socat {x['ratio']:.2f} ({x['min']:.2f}-{x['max']:.2f})", file=out)
+    for c in res["cells"]:
+        if c["kind"] in ("lookup", "untouched"):
+            print(f"{c['kind']} ct={c['ct']} {c['method']}: {fmt_rate(c['rate'])} per s", file=out)
+    mem = res.get("memory", {})
+    if mem:
+        print(f"memory (SUnreclaim + Percpu, 1024 groups x 1024 members): {mem.get('bytes_per_group')} bytes a group, "
+              f"{mem.get('bytes_per_member')} bytes a member", file=out)
+    if checks and res["checks"]:
+        bad = [c for c in res["checks"] if not c["ok"]]
+        for c in bad:
+            print("FAIL: bench: " + c["text"], file=out)
+        if not bad:
+            print(f"PASS: bench: wire cross-check: in all {len(res['checks'])} cells the copies counted at the "
+                  "router's interface match the sender's, module's or relay's own count (within 1%)", file=out)
+    for gl in res["goals"]:
+        print(("GOAL met: " if gl["met"] else "GOAL-MISSED: ") + gl["text"], file=out)
+    met = sum(1 for gl in res["goals"] if gl["met"])
+    print(f"# goals: {met} met, {len(res['goals']) - met} missed", file=out)
+
+
+LINE = re.compile(r"^\s*(\d+)\)\s*(?:[!#*@$+]\s*)?(?:([\d.]+) us\s*)?\|\s?(.*)$")
+
+
+# The profile's root: rmc_hook itself is Rust without ftrace entry points, so
+# the subtree is the UDP send of a datagram (ip_send_skb), which holds the
+# LOCAL_OUT hooks (nf_hook_slow: rmc_hook's copies, conntrack) and the
+# original's own transmission; the copies' own paths are nested inside.
+ROOT = "ip_send_skb"
+
+
+def profile(path, out=sys.stdout):
+    total, own_children, calls = defaultdict(float), defaultdict(float), defaultdict(int)
+    stacks = defaultdict(list)
+    roots = [0, 0.0]
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = LINE.match(line)
+            if not m:
+                continue
+            cpu, dur, code = m.group(1), m.group(2), m.group(3).strip()
+            st = stacks[cpu]
+            # only what runs under rmc_hook counts (the trace may hold more)
+            inside = ROOT in st
+            if code.endswith("{"):
+                st.append(code[:-1].strip().rstrip("()").strip())
+            elif code.startswith("}"):
+                mm = re.search(r"/\* (.*?) \*/", code)
+                name = mm.group(1).strip().rstrip("()") if mm else (st[-1] if st else "?")
+                if st:
+                    st.pop()
+                if dur and (name == ROOT or ROOT in st):
+                    d = float(dur)
+                    total[name] += d
+                    calls[name] += 1
+                    if st and ROOT in st:
+                        own_children[st[-1]] += d
+                    if ROOT not in st:   # an outermost rmc_hook: a datagram the sender sent
+                        roots[0] += 1
+                        roots[1] += d
+            elif code.endswith(";") and dur and inside:
+                name = code[:-1].strip().rstrip("()").strip()
+                d = float(dur)
+                total[name] += d
+                calls[name] += 1
+                if st:
+                    own_children[st[-1]] += d
+    hooks, root = roots
+    print(f"# function_graph under {ROOT} (a datagram's UDP send: the LOCAL_OUT hooks, where rmc_hook makes "
+          f"its copies, and the original's transmission): {hooks} datagrams, {root:.0f} us in all, "
+          f"{root / max(hooks, 1):.1f} us a datagram; tracing overhead included: compare shares, not times. "
+          f"rmc_hook's own Rust code has no ftrace entry: it is the own time of nf_hook_slow's callees shown.", file=out)
+    print(f"# {'inclusive us':>12} {'% hook':>6} {'own us':>10} {'calls':>7}  function   (by inclusive time)", file=out)
+    for name in sorted(total, key=lambda n: -total[n]):
+        own = total[name] - own_children.get(name, 0.0)
+        print(f"  {total[name]:12.1f} {100 * total[name] / root if root else 0:6.1f} {own:10.1f} {calls[name]:7d}  {name}", file=out)
+    print("# by own time (inclusive minus the functions it called)", file=out)
+    for name in sorted(total, key=lambda n: -(total[n] - own_children.get(n, 0.0)))[:40]:
+        own = total[name] - own_children.get(name, 0.0)
+        print(f"  {own:10.1f} us {100 * own / root if root else 0:6.1f}% {calls[name]:7d} calls  {name}", file=out)
+
+
+def markdown(res):
+    cells = {(c["kind"], c["ct"], c["members"], c["size"], c["method"]): c for c in res["cells"]}
+
+    def rate(k):
+        c = cells.get(k)
+        return f"{c['rate']['median']:.0f} ({c['rate']['min']:.0f}–{c['rate']['max']:.0f})" if c else "–"
+
+    def ratio(x):
+        return f"{x['ratio']:.2f} ({x['min']:.2f}–{x['max']:.2f})" if x else "–"
+    print("| conntrack | members | bytes | proxy copies/s | app sendmmsg copies/s | C relay copies/s | proxy/app | proxy/relay |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in res["ratios"]:
+        if "members" in row:
+            k = ("fanout", row["ct"], row["members"], row["size"])
+            print(f"| {'on' if row['ct'] else 'off'} | {row['members']} | {row['size']} | {rate(k + ('proxy',))} | "
+                  f"{rate(k + ('app',))} | {rate(k + ('relay',))} | {ratio(row.get('proxy_app'))} | "
+                  f"{ratio(row.get('proxy_relay'))} |")
+    print()
+    print("| conntrack | figure | ratio (min–max of runs) | goal |")
+    print("|---|---|---|---|")
+    for row in res["ratios"]:
+        if "proxy_socat" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | proxy / socat, 1 member, {row['size']} B | {ratio(row['proxy_socat'])} | (reference) |")
+        if "lookup_1024_vs_1" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | lookup: 1024 groups / 1 group (time a copy) | {ratio(row['lookup_1024_vs_1'])} | ≤ {GOAL_LOOKUP} |")
+        if "untouched" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded (time) | {ratio(row['slowdown'])} | ≤ {GOAL_UNTOUCHED} |")
+    mem = res.get("memory", {})
+    if mem:
+        print()
+        print(f"Memory (SUnreclaim + Percpu, 1024 groups × 1024 members): {mem.get('bytes_per_group')} bytes a group, "
+              f"{mem.get('bytes_per_member')} bytes a member.")
+
+
+def plot(res, png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    cts = sorted({c["ct"] for c in res["cells"] if c["kind"] == "fanout"})
+    fig, axes = plt.subplots(1, len(cts), figsize=(6.5 * len(cts), 5), sharey=True, squeeze=False)
+    colors = {"proxy": "tab:blue", "app": "tab:orange", "relay": "tab:green", "socat": "tab:red"}
+    styles = {64: "-", 512: "--", 1400: ":"}
+    for ax, ct in zip(axes[0], cts):
+        for meth in METHODS:
+            for size in sorted({c["size"] for c in res["cells"] if c["kind"] == "fanout"}):
+                pts = sorted((c["members"], c["rate"]) for c in res["cells"]
+                             if c["kind"] == "fanout" and c["ct"] == ct and c["method"] == meth and c["size"] == size)
+                if not pts:
+                    continue
+                xs = [p[0] for p in pts]
+                ys = [p[1]["median"] for p in pts]
+                err = [[p[1]["median"] - p[1]["min"] for p in pts], [p[1]["max"] - p[1]["median"] for p in pts]]
+                ax.errorbar(xs, ys, yerr=err, color=colors[meth], linestyle=styles.get(size, "-"),
+                            marker="o", capsize=3, label=f"{meth} {size} B")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks([1, 16, 128])
+        ax.set_xticklabels(["1", "16", "128"])
+        ax.set_xlabel("members")
+        ax.set_title("with conntrack (stateful firewall)" if ct else "without conntrack")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("copies/s (median, min-max bars)")
+    axes[0][-1].legend(fontsize=7, ncol=2)
+    g = res.get("guest", {})
+    fig.suptitle(f"make bench: kernel {g.get('kernel')} under QEMU TCG, {g.get('cpus')} vCPUs"
+                 + (f"; host {res['host']}" if res.get("host") else ""), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "results" and len(argv) >= 4:
+        res = build(load_records(argv[2]), argv[4] if len(argv) > 4 else None)
+        with open(argv[3], "w") as f:
+            json.dump(res, f, indent=1)
+        print_table(res)
+        if res["profile"]:
+            lines = res["profile"].splitlines()
+            print("\n".join(lines[:17]))
+        return 0
+    if cmd == "profile" and len(argv) == 3:
+        profile(argv[2])
+        return 0
+    if cmd == "table" and len(argv) == 3:
+        with open(argv[2]) as f:
+            print_table(json.load(f), checks=False)
+        return 0
+    if cmd == "markdown" and len(argv) == 3:
+        with open(argv[2]) as f:
+            markdown(json.load(f))
+        return 0
+    if cmd == "plot" and len(argv) == 4:
+        with open(argv[2]) as f:
+            res = json.load(f)
+        if not res.get("host"):
+            res["host"] = f"{cpu_model()}, {os.cpu_count()} cores, {platform.release()}"
+            with open(argv[2], "w") as f:
+                json.dump(res, f, indent=1)
+        plot(res, argv[3])
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
