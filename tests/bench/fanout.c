@@ -22,22 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void ready(void)
-{
-	const char *path = getenv("READY");
-	FILE *f;
-
-	if (path && (f = fopen(path, "w")))
-		fclose(f);
-}
+#include "bench_util.h"
 
 static int sink(int fd, int port, long count)
 {

@@ -24,24 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 enum { BATCH = 32, MAXMEMBERS = 1024 };
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void ready(void)
-{
-	const char *path = getenv("READY");
-	FILE *f;
-
-	if (path && (f = fopen(path, "w")))
-		fclose(f);
-}
 
 static long read_counter(const char *path)
 {
