@@ -5,6 +5,7 @@
 use super::abi::checksum;
 use super::addr::Ipv4;
 use super::csum;
+use super::rules;
 
 /// The TOS every unicast copy carries (DSCP CS7). Receivers convert only
 /// packets with exactly this TOS; the original tool's clients expect it too.
@@ -141,14 +142,16 @@ fn addr_at(bytes: &[u8], off: usize) -> Ipv4 {
 }
 
 /// Server: the destination to look up among the groups, if this locally sent
-/// packet is one the proxy handles at all: UDP or VRRP over IPv4, and not
-/// host-scoped. A multicast datagram sent with TTL 0 (`IP_MULTICAST_TTL 0`)
-/// must not leave the host (RFC 1112 §6.1); its copies would, so it gets
-/// none (and counts as nothing: it was never the proxy's).
+/// packet is one the proxy handles at all: UDP or VRRP over IPv4 to an
+/// address that can be a group, and not host-scoped. Unicast traffic leaves
+/// here, before any lookup or counter: it costs the hook a header parse.
+/// A multicast datagram sent with TTL 0 (`IP_MULTICAST_TTL 0`) must not
+/// leave the host (RFC 1112 §6.1); its copies would, so it gets none (and
+/// counts as nothing: it was never the proxy's).
 pub fn server_candidate(header: &[u8]) -> Option<Ipv4Info> {
-    Ipv4Info::parse(header)
-        .ok()
-        .filter(|info| info.is_carried_protocol() && info.ttl != 0)
+    Ipv4Info::parse(header).ok().filter(|info| {
+        info.is_carried_protocol() && info.ttl != 0 && rules::is_group_address(info.daddr)
+    })
 }
 
 /// Server: whether a matched datagram really holds the headers every copy

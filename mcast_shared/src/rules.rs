@@ -10,11 +10,16 @@ use super::index;
 /// unicast addresses are refused: as a "group" they would silently mirror
 /// every datagram the host sends there.
 pub fn check_group(group: Ipv4) -> Result<(), ConfigError> {
-    if group.is_multicast() || group == Ipv4::BROADCAST {
+    if is_group_address(group) {
         Ok(())
     } else {
         Err(ConfigError::NotAGroupAddress(group))
     }
+}
+
+/// Whether `addr` can be a configured group (see [`check_group`]).
+pub fn is_group_address(addr: Ipv4) -> bool {
+    addr.is_multicast() || addr == Ipv4::BROADCAST
 }
 
 /// An ordinary host address: not multicast, broadcast, 0.0.0.0, loopback or

@@ -312,6 +312,13 @@ fn exact_port_wins_over_any_port() {
 }
 
 #[test]
+fn unicast_is_never_a_candidate() {
+    assert!(server_candidate(&udp_packet(MEMBER, 0, 64, b"x")).is_none());
+    let broadcast = Ipv4([255, 255, 255, 255]);
+    assert!(server_candidate(&udp_packet(broadcast, 0, 64, b"x")).is_some());
+}
+
+#[test]
 fn host_scoped_ttl_zero_is_never_a_candidate() {
     assert!(server_candidate(&udp_packet(GROUP, 0, 0, b"x")).is_none());
     for ttl in [1u8, 64, 255] {
