@@ -105,7 +105,7 @@ pub mod server {
         },
         Counter {
             name: "unmatched",
-            help: "UDP or VRRP datagrams to other destinations (passed untouched)",
+            help: "UDP or VRRP datagrams to an unconfigured group address (passed untouched)",
         },
         Counter {
             name: "no_members",

@@ -9,7 +9,9 @@ use std::fmt::Write;
 
 /// The old `-P` labels and the counters now behind them, in the old order.
 /// The old `no_multi_grp_pkt_count` counted every UDP datagram to a
-/// non-group (it named it a drop; nothing was dropped): now `unmatched`.
+/// non-group (it named it a drop; nothing was dropped): now `unmatched`,
+/// which counts those to multicast or broadcast addresses only (unicast
+/// leaves the hook unexamined).
 pub const OLD_LABELS: [(&str, usize); 6] = [
     ("tx packets", counter::TX_PACKETS),
     ("tx bytes", counter::TX_BYTES),
