@@ -5,6 +5,7 @@ use crate::entries::ClientNet;
 use crate::kernel_glue::module::{PacketHook, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::{Defrag, Packet};
+use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::client::counter;
 use crate::mcast_shared::packet::{
     self, Arrival, CsumFollowUp, CsumState, EntryKey, Ipv4Info, L4_HEADER_LEN, TOS_MARK,
@@ -35,7 +36,7 @@ impl PacketHook for ClientNet {
         // in the queue conntrack would use for it (bridged or routed, its
         // conntrack zone), as nf_defrag_ipv4 does.
         if info.tos == TOS_MARK && info.is_fragment() {
-            if !self.tables.read(|t| t.has_sender(info.saddr)) {
+            if !self.knows_sender(info.saddr) {
                 return Verdict::Accept;
             }
             self.counters.add(counter::FRAGMENTS, 1);
@@ -49,7 +50,7 @@ impl PacketHook for ClientNet {
         // allocation, not a malformed packet: left alone, counted.
         let needed = info.header_len + L4_HEADER_LEN;
         if !packet.pull(needed) && packet.len_from_network() >= needed {
-            if info.tos == TOS_MARK && self.tables.read(|t| t.has_sender(info.saddr)) {
+            if info.tos == TOS_MARK && self.knows_sender(info.saddr) {
                 self.counters.add(counter::ALLOC_FAIL, 1);
             }
             return Verdict::Accept;
@@ -62,7 +63,7 @@ impl PacketHook for ClientNet {
                 }
             }
             Arrival::Malformed => {
-                if self.tables.read(|t| t.has_sender(info.saddr)) {
+                if self.knows_sender(info.saddr) {
                     self.counters.add(counter::MALFORMED, 1);
                 }
             }
@@ -73,6 +74,12 @@ impl PacketHook for ClientNet {
 }
 
 impl ClientNet {
+    /// Whether `sender` has an entry: only its packets are gathered, and
+    /// only its failures counted (anyone else's are none of our business).
+    fn knows_sender(&self, sender: Ipv4) -> bool {
+        self.tables.read(|t| t.has_sender(sender))
+    }
+
     fn restore(&self, packet: &mut Packet<'_>, key: EntryKey) {
         self.tables.read(|t| {
             let Some(entry) = t.lookup(key) else {
