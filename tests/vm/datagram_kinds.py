@@ -10,7 +10,8 @@
       captures the copies on the wire (reassembling fragments), then checks
       each kind: payloads delivered exactly; every frame a marked copy from
       S with a valid IP checksum; every datagram's UDP checksum valid over
-      the whole datagram. Prints "ok<TAB>WHAT" / "bad<TAB>WHAT<TAB>WHY".
+      the whole datagram. Prints "ok<TAB>WHAT" / "bad<TAB>WHAT<TAB>WHY",
+      then "done<TAB>KINDS".
   datagram_kinds.py fanout-capture --iface IF --count N --ready FILE
       counts the copies of a fan-out to many members on one link: distinct
       member addresses and sequence numbers, checksums; prints JSON.
@@ -153,6 +154,7 @@ def check_main(args):
                 got[socks[s]].append(s.recv(65535))
     for name, k, payloads in KINDS:
         report(name, payloads, got[k], wire[k], args.sender)
+    print(f"done\t{len(KINDS)}", flush=True)
 
 
 def report(name, payloads, got, wire, sender):

@@ -83,3 +83,21 @@ restore_tables() {
 	on "$NS_SND" "multis_admin -R" >/dev/null && on "$(member_ns 1)" "multic_admin -R" >/dev/null &&
 		on "$(member_ns 2)" "multic_admin -R" >/dev/null
 }
+
+# tool_report TOOL: a test tool's lines (stdin) as PASS/FAIL/info lines:
+# "ok<TAB>WHAT", "bad<TAB>WHAT<TAB>WHY", "info<TAB>TEXT", and last
+# "done<TAB>CHECKS". A tool that never says done (it died early) or passed
+# fewer checks than it made fails.
+tool_report() {
+	local kind what why n=0 total=missing
+	while IFS=$'\t' read -r kind what why; do
+		case $kind in
+			ok) pass "$what"; n=$((n + 1)) ;;
+			bad) fail "$what: $why" ;;
+			info) info "$what" ;;
+			done) total=$what ;;
+			*) fail "$1 said: $kind $what $why" ;;
+		esac
+	done
+	expect_eq "$1: every check ran and passed (passed, checks)" "$n $total" "$total $total"
+}

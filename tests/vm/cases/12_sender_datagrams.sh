@@ -9,18 +9,6 @@ load_modules
 G=239.13.2.1 PORT=5100
 KINDS="python3 $VMDIR/datagram_kinds.py"
 
-# ok/bad/info lines of the Python tools into PASS/FAIL/info
-report_lines() {
-	local kind what why
-	while IFS=$'\t' read -r kind what why; do
-		case $kind in
-			ok) pass "$what" ;;
-			bad) fail "$what: $why" ;;
-			*) fail "unexpected output: $kind $what $why" ;;
-		esac
-	done
-}
-
 datagram_kinds() {
 	local m1 W=/tmp/kinds.$SUFFIX
 	mkdir -p "$W"
@@ -39,8 +27,7 @@ datagram_kinds() {
 	expect_ok "the sender sends every kind (GSO, corked, IP options, 0 and 65507 bytes)" \
 		in_ns "$NS_SND" $KINDS send --group $G --port $PORT
 	wait
-	report_lines < "$W/out"
-	expect_eq "5 kinds checked" "$(grep -c '^ok' "$W/out")" 5
+	tool_report datagram_kinds.py < "$W/out"
 	info "server counters after the kinds: $(in_ns "$NS_SND" $TOOL genl server stats)"
 	cleanup_network
 }
