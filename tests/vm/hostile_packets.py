@@ -15,7 +15,6 @@ compares, in the member's namespace, what changed:
 Prints "ok<TAB>WHAT", "bad<TAB>WHAT<TAB>WHY" and "info<TAB>TEXT" lines
 (the case turns them into PASS/FAIL/info), and last "done<TAB>CHECKS"."""
 import argparse
-import ctypes
 import os
 import select
 import socket
@@ -31,13 +30,6 @@ PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_VRRP = 1, 6, 17, 112
 MF = 0x2000
 MARK = 0xE0
 FRAG_FLOOD = 4000
-
-
-def enter(path):
-    libc = ctypes.CDLL(None, use_errno=True)
-    with open(path) as ns:
-        if libc.setns(ns.fileno(), T.CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), f"setns {path}")
 
 
 # ---- crafting ------------------------------------------------------------------
@@ -352,9 +344,9 @@ def main():
     p.add_argument("--spoof", default="10.0.1.77", help="an unconfigured source")
     args = p.parse_args()
     args.mac_bytes = bytes.fromhex(args.mac.replace(":", ""))
-    enter(args.router_ns)
+    T.enter_netns(args.router_ns)
     link = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
-    enter(args.member_ns)
+    T.enter_netns(args.member_ns)
     run = Run(args, link, Member(args))
     run_all(run, Crafter(args.sender, args.member_ip, args.port), args)
     run.say("done", run.checks)

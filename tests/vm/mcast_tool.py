@@ -261,6 +261,16 @@ def churn_main(args):
     print(json.dumps(dict(changes=n)))
 
 
+def enter_netns(path):
+    """setns(2) into the network namespace at `path` (/run/netns/NAME):
+    sockets opened afterwards belong to it."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(path) as ns:
+        if libc.setns(ns.fileno(), CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {path}")
+
+
 def busy_main(args):
     """Namespaces in use, from one process: for each --netns NAME a child
     enters /run/netns/NAME, brings up its dummy device d0 with --address,
@@ -268,15 +278,14 @@ def busy_main(args):
     SENDER:PORT), then sends to the group every --interval seconds and
     creates --ready-dir/NAME once the server has counted copies of them (its
     hook is live on that namespace's packets). SIGTERM ends them all."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
     children = []
     for name in args.netns:
         pid = os.fork()
         if pid == 0:
-            with open(f"/run/netns/{name}") as ns:
-                if libc.setns(ns.fileno(), CLONE_NEWNET) != 0:
-                    os._exit(1)
+            try:
+                enter_netns(f"/run/netns/{name}")
+            except OSError:
+                os._exit(1)
             busy_in_namespace(args, os.path.join(args.ready_dir, name))
             os._exit(0)
         children.append(pid)
