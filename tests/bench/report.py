@@ -5,9 +5,9 @@
       the table, the wire cross-checks (PASS/FAIL lines: the instrument
       itself), the goals ("GOAL met:" / "GOAL-MISSED:" lines: a goal not met
       does not fail make bench, it is reported) and results.json
-  report.py profile TRACE                                    (in the guest)
-      a function_graph trace of rmc_hook (funcgraph-tail) summed per
-      function: inclusive and own time, calls, per copy
+  report.py profile TRACE ROOT COPIES                        (in the guest)
+      a function_graph trace (funcgraph-tail) of everything under ROOT
+      summed per function: inclusive and own time, calls, per copy
   report.py table RESULTS.json          (on the host) the table and goals again
   report.py markdown RESULTS.json      the table as Markdown (for the docs)
   report.py plot RESULTS.json PNG       (on the host, needs matplotlib)
@@ -74,7 +74,7 @@ def build(runs, profile_path=None):
             wire, counted = sum(r["copies"] for r in rs), sum(r["counted"] for r in rs)
             ok = counted > 0 and abs(wire - counted) <= max(0.01 * counted, 20 * len(rs))
             checks.append((ok, f"wire cross-check {kind} ct={ct} members={m} size={size} {method}: "
-                               f"{wire:.0f} copies at the router's interface, {counted:.0f} counted by the sender"))
+                               f"{wire:.0f} copies at the wire, {counted:.0f} counted by the sender"))
     memory = {r["method"]: r["copies"] for r in runs if r["kind"] == "memory"}
     ratios = []
     for ct in sorted({r["ct"] for r in runs if r["kind"] == "fanout"}):
@@ -176,7 +176,7 @@ def print_table(res, out=sys.stdout, checks=True):
             print("FAIL: bench: " + c["text"], file=out)
         if not bad:
             print(f"PASS: bench: wire cross-check: in all {len(res['checks'])} cells the copies counted at the "
-                  "router's interface match the sender's, module's or relay's own count (within 1%)", file=out)
+                  "wire match the sender's, module's or relay's own count (within 1%)", file=out)
     for gl in res["goals"]:
         print(("GOAL met: " if gl["met"] else "GOAL-MISSED: ") + gl["text"], file=out)
     met = sum(1 for gl in res["goals"] if gl["met"])
@@ -186,14 +186,13 @@ def print_table(res, out=sys.stdout, checks=True):
 LINE = re.compile(r"^\s*(\d+)\)\s*(?:[!#*@$+]\s*)?(?:([\d.]+) us\s*)?\|\s?(.*)$")
 
 
-# The profile's root: rmc_hook itself is Rust without ftrace entry points, so
-# the subtree is the UDP send of a datagram (ip_send_skb), which holds the
-# LOCAL_OUT hooks (nf_hook_slow: rmc_hook's copies, conntrack) and the
-# original's own transmission; the copies' own paths are nested inside.
-ROOT = "ip_send_skb"
-
-
-def profile(path, out=sys.stdout):
+def profile(path, root, copies, out=sys.stdout):
+    """Sums a function_graph trace (funcgraph-tail) of everything under
+    `root` per function: inclusive and own time, calls, and microseconds a
+    copy (`copies` made in the trace). The proxy's root is ip_send_skb, the
+    UDP send of a datagram (rmc_hook is Rust, without an ftrace entry: its
+    own code is the own time of nf_hook_slow's callees); the application's
+    is __sys_sendmmsg."""
     total, own_children, calls = defaultdict(float), defaultdict(float), defaultdict(int)
     stacks = defaultdict(list)
     roots = [0, 0.0]
@@ -204,8 +203,8 @@ def profile(path, out=sys.stdout):
                 continue
             cpu, dur, code = m.group(1), m.group(2), m.group(3).strip()
             st = stacks[cpu]
-            # only what runs under rmc_hook counts (the trace may hold more)
-            inside = ROOT in st
+            # only what runs under the root counts (the trace may hold more)
+            inside = root in st
             if code.endswith("{"):
                 st.append(code[:-1].strip().rstrip("()").strip())
             elif code.startswith("}"):
@@ -213,13 +212,13 @@ def profile(path, out=sys.stdout):
                 name = mm.group(1).strip().rstrip("()") if mm else (st[-1] if st else "?")
                 if st:
                     st.pop()
-                if dur and (name == ROOT or ROOT in st):
+                if dur and (name == root or root in st):
                     d = float(dur)
                     total[name] += d
                     calls[name] += 1
-                    if st and ROOT in st:
+                    if st and root in st:
                         own_children[st[-1]] += d
-                    if ROOT not in st:   # an outermost rmc_hook: a datagram the sender sent
+                    if root not in st:   # an outermost root call
                         roots[0] += 1
                         roots[1] += d
             elif code.endswith(";") and dur and inside:
@@ -229,19 +228,21 @@ def profile(path, out=sys.stdout):
                 calls[name] += 1
                 if st:
                     own_children[st[-1]] += d
-    hooks, root = roots
-    print(f"# function_graph under {ROOT} (a datagram's UDP send: the LOCAL_OUT hooks, where rmc_hook makes "
-          f"its copies, and the original's transmission): {hooks} datagrams, {root:.0f} us in all, "
-          f"{root / max(hooks, 1):.1f} us a datagram; tracing overhead included: compare shares, not times. "
-          f"rmc_hook's own Rust code has no ftrace entry: it is the own time of nf_hook_slow's callees shown.", file=out)
-    print(f"# {'inclusive us':>12} {'% hook':>6} {'own us':>10} {'calls':>7}  function   (by inclusive time)", file=out)
+    calls_root, time_root = roots
+    per = max(copies, 1)
+    print(f"# function_graph under {root}: {calls_root} calls, {copies} copies, {time_root:.0f} us in all, "
+          f"{time_root / per:.1f} us a copy; tracing overhead included: compare shares and the two "
+          f"profiles' per-copy columns, not absolute times", file=out)
+    print(f"# {'inclusive us':>12} {'us/copy':>8} {'%':>6} {'own us':>10} {'calls':>7}  function   (by inclusive time)", file=out)
     for name in sorted(total, key=lambda n: -total[n]):
         own = total[name] - own_children.get(name, 0.0)
-        print(f"  {total[name]:12.1f} {100 * total[name] / root if root else 0:6.1f} {own:10.1f} {calls[name]:7d}  {name}", file=out)
-    print("# by own time (inclusive minus the functions it called)", file=out)
+        print(f"  {total[name]:12.1f} {total[name] / per:8.2f} {100 * total[name] / time_root if time_root else 0:6.1f} "
+              f"{own:10.1f} {calls[name]:7d}  {name}", file=out)
+    print(f"# under {root}, by own time (inclusive minus the functions it called)", file=out)
     for name in sorted(total, key=lambda n: -(total[n] - own_children.get(n, 0.0)))[:40]:
         own = total[name] - own_children.get(name, 0.0)
-        print(f"  {own:10.1f} us {100 * own / root if root else 0:6.1f}% {calls[name]:7d} calls  {name}", file=out)
+        print(f"  {own:10.1f} us {own / per:8.2f} us/copy {100 * own / time_root if time_root else 0:6.1f}% "
+              f"{calls[name]:7d} calls  {name}", file=out)
 
 
 def markdown(res):
@@ -325,8 +326,8 @@ def main(argv):
             lines = res["profile"].splitlines()
             print("\n".join(lines[:17]))
         return 0
-    if cmd == "profile" and len(argv) == 3:
-        profile(argv[2])
+    if cmd == "profile" and len(argv) == 5:
+        profile(argv[2], argv[3], int(argv[4]))
         return 0
     if cmd == "table" and len(argv) == 3:
         with open(argv[2]) as f:
