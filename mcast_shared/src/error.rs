@@ -54,6 +54,12 @@ pub enum ConfigError {
     LinkLocalNotAllowed(Ipv4),
     /// Unknown bits in the flags attribute.
     UnknownFlags(u32),
+    /// A learn prefix is not ADDRESS/LENGTH with LENGTH 0-32 and no host bits.
+    BadPrefix,
+    /// More learn prefixes than a group may have.
+    TooManyPrefixes { limit: u32 },
+    /// The learn timeout is outside its range.
+    LearnTimeoutOutOfRange { seconds: u32 },
     /// The kernel could not allocate memory. Configuration memory is
     /// charged to the memory cgroup of the task that asks for it, so this is
     /// usually that cgroup's limit.
@@ -75,7 +81,10 @@ impl ConfigError {
             | MemberNotUnicast(_)
             | SenderNotUnicast(_)
             | LinkLocalNotAllowed(_)
-            | UnknownFlags(_) => errno::EINVAL,
+            | UnknownFlags(_)
+            | BadPrefix
+            | TooManyPrefixes { .. }
+            | LearnTimeoutOutOfRange { .. } => errno::EINVAL,
         }
     }
 }
@@ -133,6 +142,17 @@ impl fmt::Display for ConfigError {
                 )
             }
             UnknownFlags(bits) => write!(f, "unknown entry flags {bits:#x}"),
+            BadPrefix => write!(
+                f,
+                "a learn prefix is ADDRESS/LENGTH (0-32) without host bits, e.g. 10.0.2.0/24"
+            ),
+            TooManyPrefixes { limit } => write!(f, "a group learns from at most {limit} prefixes"),
+            LearnTimeoutOutOfRange { seconds } => write!(
+                f,
+                "learn timeout {seconds} s: it must be {}-{} seconds",
+                super::learn::MIN_LEARN_TIMEOUT_S,
+                super::learn::MAX_LEARN_TIMEOUT_S
+            ),
             OutOfMemory => write!(
                 f,
                 "out of memory: the requesting task's memory cgroup or the kernel is full"
@@ -234,6 +254,9 @@ mod tests {
             },
             ConfigError::TooManyEntries { limit: 65536 },
             ConfigError::LinkLocalNotAllowed(ip),
+            ConfigError::BadPrefix,
+            ConfigError::TooManyPrefixes { limit: 16 },
+            ConfigError::LearnTimeoutOutOfRange { seconds: u32::MAX },
         ];
         for e in all {
             assert!(e.to_string().len() < 80, "{e}");

@@ -46,6 +46,10 @@ pub mod server {
     /// Commands. Mutating ones require CAP_NET_ADMIN in the namespace.
     pub mod cmd {
         /// Create a group if absent and add `MEMBERS` (optional). Idempotent.
+        /// With `LEARN_PREFIXES` (and optionally `LEARN_TIMEOUT`) it also sets
+        /// the group's learning: members are learned from marked IGMP reports
+        /// whose source is inside a prefix; an empty `LEARN_PREFIXES` turns
+        /// learning off and forgets the learned members.
         pub const ADD_GROUP: u8 = 1;
         /// Delete `GROUP`; ENOENT if absent.
         pub const DEL_GROUP: u8 = 2;
@@ -55,9 +59,13 @@ pub mod server {
         pub const QUIT: u8 = 4;
         /// Delete every group.
         pub const CLEAR: u8 = 5;
-        /// Dump: one message per group with `GROUP`, `MEMBER_COUNT`, `TX_PACKETS`, `TX_BYTES`.
+        /// Dump: one message per group with `GROUP`, `MEMBER_COUNT` (static and
+        /// learned), `TX_PACKETS`, `TX_BYTES`, and for a learning group
+        /// `LEARN_PREFIXES`, `LEARN_TIMEOUT` and `LEARNED_COUNT`.
         pub const GET_GROUPS: u8 = 6;
-        /// Dump of `GROUP`'s members in stored order, `DUMP_BATCH` per message in `MEMBERS`.
+        /// Dump of `GROUP`'s members: the static ones in stored order,
+        /// `DUMP_BATCH` per message in `MEMBERS`, then the learned ones,
+        /// `DUMP_BATCH` per message in `LEARNED`.
         pub const GET_MEMBERS: u8 = 7;
         /// Global counters, or with `GROUP` that group's `TX_PACKETS`/`TX_BYTES`.
         pub const GET_STATS: u8 = 8;
@@ -83,14 +91,29 @@ pub mod server {
         pub const MAX_GROUPS: u16 = 7;
         /// u32: the module's member-per-group limit.
         pub const MAX_MEMBERS: u16 = 8;
+        /// binary: the prefixes a group learns members from,
+        /// [`super::super::LEARN_PREFIX_BYTES`] each (address, then length);
+        /// empty: no learning. At most [`super::super::MAX_LEARN_PREFIXES`].
+        pub const LEARN_PREFIXES: u16 = 9;
+        /// u32: seconds a learned member stays without a new report (the
+        /// group membership interval).
+        pub const LEARN_TIMEOUT: u16 = 10;
         /// Highest attribute a request may carry.
-        pub const MAX: u16 = MAX_MEMBERS;
+        pub const MAX: u16 = LEARN_TIMEOUT;
+        /// u32 (replies): how many members of a group are learned.
+        pub const LEARNED_COUNT: u16 = 11;
+        /// binary (replies): learned members, [`super::super::LEARNED_RECORD_BYTES`]
+        /// each: the address, then the milliseconds left before it expires
+        /// (native-endian u32).
+        pub const LEARNED: u16 = 12;
+        /// u32 (GET_STATS): the module's query interval in seconds.
+        pub const QUERY_INTERVAL: u16 = 13;
         /// Counter `i` of [`super::COUNTERS`] is attribute `COUNTER_FIRST + i`.
         pub const COUNTER_FIRST: u16 = 32;
     }
 
     /// Global counters of the server, in per-CPU array order.
-    pub const COUNTERS: [Counter; 10] = [
+    pub const COUNTERS: [Counter; 17] = [
         Counter {
             name: "tx_packets",
             help: "unicast copies handed to the IP output path",
@@ -131,6 +154,35 @@ pub mod server {
             name: "malformed",
             help: "matched datagrams too short for their headers",
         },
+        Counter {
+            name: "igmp_reports",
+            help: "group memberships reported by marked IGMP from inside a learning group's prefixes",
+        },
+        Counter {
+            name: "igmp_leaves",
+            help: "learned members removed by a marked IGMP leave",
+        },
+        Counter {
+            name: "igmp_refused",
+            help: "marked IGMP records ignored: unknown or non-learning group, source outside the prefixes, \
+                   not a unicast host, this host, or a packet that is not a valid report",
+        },
+        Counter {
+            name: "igmp_limited",
+            help: "marked IGMP reports dropped by the per-source rate limit or a full queue",
+        },
+        Counter {
+            name: "learned_expired",
+            help: "learned members removed because no report came within the learn timeout",
+        },
+        Counter {
+            name: "learned_full",
+            help: "members not learned because the group had max_members",
+        },
+        Counter {
+            name: "queries_sent",
+            help: "marked IGMP general queries sent to learned members",
+        },
     ];
 
     /// Index of each counter in [`COUNTERS`].
@@ -146,6 +198,13 @@ pub mod server {
         pub const XMIT_FAIL: usize = 7;
         pub const TO_LOCAL: usize = 8;
         pub const MALFORMED: usize = 9;
+        pub const IGMP_REPORTS: usize = 10;
+        pub const IGMP_LEAVES: usize = 11;
+        pub const IGMP_REFUSED: usize = 12;
+        pub const IGMP_LIMITED: usize = 13;
+        pub const LEARNED_EXPIRED: usize = 14;
+        pub const LEARNED_FULL: usize = 15;
+        pub const QUERIES_SENT: usize = 16;
     }
 }
 
@@ -204,12 +263,15 @@ pub mod client {
     pub mod flags {
         /// The entry may restore to a link-local group (224.0.0.0/24), e.g. VRRP.
         pub const ALLOW_LINK_LOCAL: u32 = 1;
+        /// The host's IGMP reports for the entry's group are not announced to
+        /// the entry's sender (a sender that does not learn, e.g. the old tool).
+        pub const NO_ANNOUNCE: u32 = 2;
         /// Every flag this version knows; others are refused.
-        pub const ALL: u32 = ALLOW_LINK_LOCAL;
+        pub const ALL: u32 = ALLOW_LINK_LOCAL | NO_ANNOUNCE;
     }
 
     /// Global counters of the client, in per-CPU array order.
-    pub const COUNTERS: [Counter; 7] = [
+    pub const COUNTERS: [Counter; 10] = [
         Counter {
             name: "rx_packets",
             help: "marked unicast packets restored to their group",
@@ -238,6 +300,18 @@ pub mod client {
             name: "alloc_fail",
             help: "packets left alone because they could not be made writable",
         },
+        Counter {
+            name: "igmp_announced",
+            help: "marked copies of this host's IGMP reports sent to the senders of its entries' groups",
+        },
+        Counter {
+            name: "igmp_queries",
+            help: "marked IGMP queries from a configured sender restored to 224.0.0.1",
+        },
+        Counter {
+            name: "announce_fail",
+            help: "announcements not sent: no memory, no route or refused by the output path",
+        },
     ];
 
     /// Index of each counter in [`COUNTERS`].
@@ -250,8 +324,19 @@ pub mod client {
         pub const MALFORMED: usize = 4;
         pub const FRAGMENTS: usize = 5;
         pub const ALLOC_FAIL: usize = 6;
+        pub const IGMP_ANNOUNCED: usize = 7;
+        pub const IGMP_QUERIES: usize = 8;
+        pub const ANNOUNCE_FAIL: usize = 9;
     }
 }
+
+/// Most prefixes one group learns from.
+pub const MAX_LEARN_PREFIXES: usize = 16;
+/// Bytes of one prefix in `LEARN_PREFIXES`: the address (network order),
+/// the prefix length, three zero bytes.
+pub const LEARN_PREFIX_BYTES: usize = 8;
+/// Bytes of one record in `LEARNED`: the address, the milliseconds left.
+pub const LEARNED_RECORD_BYTES: usize = 8;
 
 /// Table limits: defaults and the range a module parameter may set.
 pub mod limits {
@@ -285,8 +370,8 @@ mod tests {
     fn counters_do_not_collide_with_request_attributes() {
         const { assert!(server::attr::COUNTER_FIRST > server::attr::MAX) };
         const { assert!(client::attr::COUNTER_FIRST > client::attr::MAX) };
-        assert_eq!(server::counter::MALFORMED + 1, server::COUNTERS.len());
-        assert_eq!(client::counter::ALLOC_FAIL + 1, client::COUNTERS.len());
+        assert_eq!(server::counter::QUERIES_SENT + 1, server::COUNTERS.len());
+        assert_eq!(client::counter::ANNOUNCE_FAIL + 1, client::COUNTERS.len());
     }
 
     #[test]

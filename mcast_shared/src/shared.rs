@@ -12,6 +12,10 @@ pub mod csum;
 pub mod error;
 /// The generic netlink protocol: family names, commands, attributes, limits.
 pub mod genl;
+/// IGMP messages: reading reports, building queries (learned membership).
+pub mod igmp;
+/// Learning members from IGMP: prefixes, timers, rate limits.
+pub mod learn;
 /// Open-addressing index used for O(1) lookups on the packet path.
 pub mod index;
 /// Packet decisions: which datagrams match and how copies are rewritten.

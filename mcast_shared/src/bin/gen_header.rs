@@ -104,6 +104,11 @@ fn definitions() -> Defs {
         ("TX_BYTES", server::attr::TX_BYTES, PY),
         ("MAX_GROUPS", server::attr::MAX_GROUPS, PY),
         ("MAX_MEMBERS", server::attr::MAX_MEMBERS, PY),
+        ("LEARN_PREFIXES", server::attr::LEARN_PREFIXES, C),
+        ("LEARN_TIMEOUT", server::attr::LEARN_TIMEOUT, C),
+        ("LEARNED_COUNT", server::attr::LEARNED_COUNT, PY),
+        ("LEARNED", server::attr::LEARNED, PY),
+        ("QUERY_INTERVAL", server::attr::QUERY_INTERVAL, PY),
         ("MAX", server::attr::MAX, C),
         ("COUNTER_FIRST", server::attr::COUNTER_FIRST, PY),
     ] {
@@ -112,6 +117,11 @@ fn definitions() -> Defs {
     d.int(
         "SERVER_MEMBERS_MAX_BYTES",
         (genl::MAX_MEMBERS_PER_REQUEST * 4) as u64,
+        C,
+    );
+    d.int(
+        "SERVER_LEARN_PREFIXES_MAX_BYTES",
+        (genl::MAX_LEARN_PREFIXES * genl::LEARN_PREFIX_BYTES) as u64,
         C,
     );
     d.int("SERVER_COUNTERS", server::COUNTERS.len() as u64, C);
@@ -147,6 +157,7 @@ fn definitions() -> Defs {
         client::flags::ALLOW_LINK_LOCAL,
         PY,
     );
+    d.int("CLIENT_FLAG_NO_ANNOUNCE", client::flags::NO_ANNOUNCE, PY);
     d.int("CLIENT_FLAGS_ALL", client::flags::ALL, PY);
     d.int("CLIENT_COUNTERS", client::COUNTERS.len() as u64, C);
     d.def("CLIENT_COUNTER_NAMES", names(&client::COUNTERS), PY);
@@ -157,6 +168,9 @@ fn definitions() -> Defs {
         genl::MAX_MEMBERS_PER_REQUEST as u64,
         PY,
     );
+    d.int("MAX_LEARN_PREFIXES", genl::MAX_LEARN_PREFIXES as u64, PY);
+    d.int("LEARN_PREFIX_BYTES", genl::LEARN_PREFIX_BYTES as u64, PY);
+    d.int("LEARNED_RECORD_BYTES", genl::LEARNED_RECORD_BYTES as u64, PY);
     d.int("DEFAULT_MAX_GROUPS", limits::DEFAULT_MAX_GROUPS, PY);
     d.int("DEFAULT_MAX_MEMBERS", limits::DEFAULT_MAX_MEMBERS, PY);
     d.int("DEFAULT_MAX_ENTRIES", limits::DEFAULT_MAX_ENTRIES, PY);
@@ -298,12 +312,14 @@ mod tests {
                 .filter(|l| l.starts_with(prefix) && !l.starts_with(&format!("{prefix}MAX ")))
                 .count()
         };
-        // Every command 1..=MAX; every request attribute 1..=MAX plus COUNTER_FIRST.
+        // Every command 1..=MAX; every request attribute 1..=MAX plus
+        // COUNTER_FIRST (and the server's reply-only attributes after MAX).
         assert_eq!(count("MCAST_SERVER_CMD_"), usize::from(server::cmd::MAX));
         assert_eq!(count("MCAST_CLIENT_CMD_"), usize::from(client::cmd::MAX));
+        let server_replies = usize::from(server::attr::QUERY_INTERVAL - server::attr::MAX);
         assert_eq!(
             count("MCAST_SERVER_ATTR_"),
-            usize::from(server::attr::MAX) + 1
+            usize::from(server::attr::MAX) + 1 + server_replies
         );
         assert_eq!(
             count("MCAST_CLIENT_ATTR_"),
