@@ -20,7 +20,6 @@ opaque!(
     SkBuff,
     Net,
     NfHookState,
-    NfHookOps,
     GenlInfo,
     GenlFamily,
     NetlinkCallback,
@@ -46,15 +45,17 @@ extern "C" {
     pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff) -> c_int;
     pub fn rmc_skb_route_is_local(skb: *mut SkBuff) -> bool;
     pub fn rmc_ip_local_out(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_alloc_packet(len: c_uint) -> *mut SkBuff;
+    pub fn rmc_route_output(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_addr_is_local(net: *mut Net, addr: u32) -> bool;
     pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, user: u32, zone: u16) -> c_int;
     pub fn rmc_defrag_user_routed() -> u32;
     pub fn rmc_defrag_user_bridged() -> u32;
 
     pub fn rmc_hook_state_net(state: *const NfHookState) -> *mut Net;
+    pub fn rmc_hook_state_hook(state: *const NfHookState) -> u8;
     pub fn rmc_net_slot_read(net: *const Net, id: c_uint) -> *mut c_void;
     pub fn rmc_net_slot_write(net: *const Net, id: c_uint, state: *mut c_void);
-    pub fn rmc_nf_register_net_hook(net: *mut Net, ops: *const NfHookOps) -> c_int;
-    pub fn rmc_nf_unregister_net_hook(net: *mut Net, ops: *const NfHookOps);
 
     pub fn rmc_rcu_read_lock();
     pub fn rmc_rcu_read_unlock();
@@ -67,6 +68,7 @@ extern "C" {
     pub fn rmc_next_possible_cpu(prev: c_int) -> c_int;
     pub fn rmc_nr_cpu_ids() -> c_uint;
     pub fn rmc_random_u64() -> u64;
+    pub fn rmc_now_ms() -> u64;
     pub fn rmc_sending_copies_get() -> bool;
     pub fn rmc_sending_copies_set(v: bool);
 
@@ -109,7 +111,12 @@ extern "C" {
     pub fn rmc_module_register_family() -> c_int;
     pub fn rmc_module_unregister_family();
     pub fn rmc_module_family() -> *const GenlFamily;
-    pub fn rmc_module_hook_ops() -> *const NfHookOps;
     pub fn rmc_module_net_id() -> c_uint;
+    pub fn rmc_module_register_hooks(net: *mut Net) -> c_int;
+    pub fn rmc_module_unregister_hooks(net: *mut Net);
+    pub fn rmc_module_work_init(net: *mut Net);
+    pub fn rmc_module_work_kick(net: *mut Net);
+    pub fn rmc_module_work_later(net: *mut Net, ms: c_uint);
+    pub fn rmc_module_work_cancel(net: *mut Net);
     pub fn rmc_module_param(index: c_uint) -> c_uint;
 }

@@ -22,8 +22,21 @@
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_zones.h>
+#include <linux/workqueue.h>
+#include <linux/jiffies.h>
 #include "helpers.h"
 #include "mcast_proto.h"
+
+/*
+ * A module's slot in each namespace (pernet_operations.size): the Rust
+ * state first (kernel_glue/netns.rs reads it as a pointer), then the
+ * namespace's periodic work (module_tables.h, kernel_glue/work.rs).
+ */
+struct rmc_pernet {
+	void *state;
+	struct net *net;
+	struct delayed_work work;
+};
 
 /*
  * The kernel facts the Rust side relies on without seeing the C headers
@@ -35,6 +48,9 @@ static_assert(MCAST_KERNEL_NF_ACCEPT == NF_ACCEPT);
 /* kernel_glue/genl.rs keeps a dump's position in cb->args as 6 longs */
 static_assert(sizeof_field(struct netlink_callback, args) == 6 * sizeof(long));
 static_assert(MCAST_KERNEL_NF_STOLEN == NF_STOLEN);
+static_assert(MCAST_KERNEL_NF_INET_PRE_ROUTING == NF_INET_PRE_ROUTING);
+static_assert(MCAST_KERNEL_NF_INET_LOCAL_OUT == NF_INET_LOCAL_OUT);
+static_assert(offsetof(struct rmc_pernet, state) == 0);
 static_assert(MCAST_KERNEL_NET_XMIT_SUCCESS == NET_XMIT_SUCCESS);
 static_assert(MCAST_KERNEL_NET_XMIT_CN == NET_XMIT_CN);
 static_assert(MCAST_KERNEL_CHECKSUM_NONE == CHECKSUM_NONE);
@@ -111,6 +127,35 @@ u16 rmc_skb_ct_zone_id(const struct sk_buff *skb)
 int rmc_route_me_harder(struct net *net, struct sk_buff *skb) { return ip_route_me_harder(net, skb->sk, skb, RTN_UNSPEC); }
 bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
+/* A new IPv4 packet of `len` zeroed bytes from its network header, with
+ * room for any link-layer header; NULL without memory. */
+struct sk_buff *rmc_alloc_packet(unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
+
+	if (skb) {
+		skb_reserve(skb, LL_MAX_HEADER);
+		skb_reset_network_header(skb);
+		skb_put_zero(skb, len);
+		skb->protocol = htons(ETH_P_IP);
+	}
+	return skb;
+}
+/* Routes a packet built here by its IP header's addresses (the source must
+ * be one of this host's), as raw sockets' ip_route_output_flow does. */
+int rmc_route_output(struct net *net, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct flowi4 fl4 = { .daddr = iph->daddr, .saddr = iph->saddr, .flowi4_proto = iph->protocol };
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb_dst_set(skb, &rt->dst);
+	return 0;
+}
+/* Whether `addr` (network order) is one of this namespace's addresses. */
+bool rmc_addr_is_local(struct net *net, __be32 addr) { return inet_addr_type(net, addr) == RTN_LOCAL; }
 /*
  * As nf_defrag_ipv4 gathers fragments, in the queue conntrack uses for
  * `user` (IP_DEFRAG_CONNTRACK_IN or _BRIDGE_IN, below) in conntrack zone
@@ -132,6 +177,7 @@ u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
 
 /* ---- netfilter and namespaces ---- */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }
+u8 rmc_hook_state_hook(const struct nf_hook_state *state) { return state->hook; }
 /*
  * The module's per-namespace pointer (pernet_operations.size = a pointer):
  * published with release semantics so a hook on another CPU that sees the
@@ -141,8 +187,6 @@ struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state
  */
 void *rmc_net_slot_read(const struct net *net, unsigned int id) { return smp_load_acquire((void **)net_generic(net, id)); }
 void rmc_net_slot_write(const struct net *net, unsigned int id, void *state) { smp_store_release((void **)net_generic(net, id), state); }
-int rmc_nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops) { return nf_register_net_hook(net, ops); }
-void rmc_nf_unregister_net_hook(struct net *net, const struct nf_hook_ops *ops) { nf_unregister_net_hook(net, ops); }
 
 /* ---- RCU, bottom halves, per-CPU ---- */
 void rmc_rcu_read_lock(void) { rcu_read_lock(); }
@@ -158,6 +202,7 @@ u64 rmc_percpu_read(u64 __percpu *p, int cpu, unsigned int idx) { return READ_ON
 int rmc_next_possible_cpu(int prev) { return cpumask_next(prev, cpu_possible_mask); }
 unsigned int rmc_nr_cpu_ids(void) { return nr_cpu_ids; }
 u64 rmc_random_u64(void) { return get_random_u64(); }
+u64 rmc_now_ms(void) { return jiffies64_to_msecs(get_jiffies_64()); }
 /* Set while this CPU sends copies, so the copies are not replicated again
  * when ip_local_out() runs them through LOCAL_OUT (as nf_dup_ipv4 does).
  * Read and written only with bottom halves off (kernel_glue/module.rs). */

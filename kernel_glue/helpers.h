@@ -39,16 +39,18 @@ u16 rmc_skb_ct_zone_id(const struct sk_buff *skb);
 int rmc_route_me_harder(struct net *net, struct sk_buff *skb);
 bool rmc_skb_route_is_local(struct sk_buff *skb);
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb);
+struct sk_buff *rmc_alloc_packet(unsigned int len);
+int rmc_route_output(struct net *net, struct sk_buff *skb);
+bool rmc_addr_is_local(struct net *net, __be32 addr);
 int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone);
 u32 rmc_defrag_user_routed(void);
 u32 rmc_defrag_user_bridged(void);
 
 /* netfilter and namespaces */
 struct net *rmc_hook_state_net(const struct nf_hook_state *state);
+u8 rmc_hook_state_hook(const struct nf_hook_state *state);
 void *rmc_net_slot_read(const struct net *net, unsigned int id);
 void rmc_net_slot_write(const struct net *net, unsigned int id, void *state);
-int rmc_nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops);
-void rmc_nf_unregister_net_hook(struct net *net, const struct nf_hook_ops *ops);
 
 /* RCU, bottom halves, per-CPU */
 void rmc_rcu_read_lock(void);
@@ -62,6 +64,7 @@ u64 rmc_percpu_read(u64 __percpu *p, int cpu, unsigned int idx);
 int rmc_next_possible_cpu(int prev);
 unsigned int rmc_nr_cpu_ids(void);
 u64 rmc_random_u64(void);
+u64 rmc_now_ms(void);
 bool rmc_sending_copies_get(void);
 void rmc_sending_copies_set(bool v);
 
@@ -97,8 +100,13 @@ void rmc_module_unregister_pernet(void);
 int rmc_module_register_family(void);
 void rmc_module_unregister_family(void);
 const struct genl_family *rmc_module_family(void);
-const struct nf_hook_ops *rmc_module_hook_ops(void);
 unsigned int rmc_module_net_id(void);
+int rmc_module_register_hooks(struct net *net);
+void rmc_module_unregister_hooks(struct net *net);
+void rmc_module_work_init(struct net *net);
+void rmc_module_work_kick(struct net *net);
+void rmc_module_work_later(struct net *net, unsigned int ms);
+void rmc_module_work_cancel(struct net *net);
 unsigned int rmc_module_param(unsigned int index);
 
 /* the Rust entry points every module's tables point at */
@@ -106,6 +114,7 @@ unsigned int rmc_hook(void *priv, struct sk_buff *skb, const struct nf_hook_stat
 int rmc_net_init(struct net *net);
 void rmc_net_pre_exit(struct net *net);
 void rmc_net_exit(struct net *net);
+void rmc_net_work(struct net *net);
 int rmc_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rmc_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 

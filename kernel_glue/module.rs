@@ -19,10 +19,19 @@ pub enum Verdict {
     Stolen,
 }
 
+/// Where the hook was called (both modules hook both points).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum HookPoint {
+    /// Packets this host sends (`NF_INET_LOCAL_OUT`).
+    LocalOut,
+    /// Packets arriving, before routing (`NF_INET_PRE_ROUTING`).
+    PreRouting,
+}
+
 /// The module's packet path, implemented by its per-namespace state.
 pub trait PacketHook {
-    /// Called for every IPv4 packet at the module's hook point.
-    fn hook(&self, net: Net<'_>, packet: Packet<'_>) -> Verdict;
+    /// Called for every IPv4 packet at the module's hook points.
+    fn hook(&self, net: Net<'_>, packet: Packet<'_>, at: HookPoint) -> Verdict;
 }
 
 /// The module's registrations: its per-namespace state and netfilter
@@ -99,6 +108,35 @@ pub fn param(index: u32) -> u32 {
 pub fn random_u64() -> u64 {
     // SAFETY: get_random_u64 has no preconditions.
     unsafe { ffi::rmc_random_u64() }
+}
+
+/// Milliseconds since boot, by jiffies: monotonic, and fine enough for
+/// timeouts of seconds.
+pub fn now_ms() -> u64 {
+    // SAFETY: get_jiffies_64 and jiffies64_to_msecs have no preconditions.
+    unsafe { ffi::rmc_now_ms() }
+}
+
+/// While alive, bottom halves are off on this CPU: a lock that a hook also
+/// takes (in softirq context) is then safe to hold in process context.
+pub struct BottomHalvesOff(());
+
+impl BottomHalvesOff {
+    /// Turns bottom halves off until the guard drops.
+    pub fn new() -> BottomHalvesOff {
+        // SAFETY: local_bh_disable (include/linux/bottom_half.h, 6.12) pairs
+        // with the local_bh_enable in Drop, on the same CPU (it disables
+        // preemption, or migration on PREEMPT_RT).
+        unsafe { ffi::rmc_local_bh_disable() };
+        BottomHalvesOff(())
+    }
+}
+
+impl Drop for BottomHalvesOff {
+    fn drop(&mut self) {
+        // SAFETY: undoes `new`, see there.
+        unsafe { ffi::rmc_local_bh_enable() }
+    }
 }
 
 /// While alive, this CPU is sending copies: bottom halves are off and the
@@ -181,11 +219,17 @@ extern "C" fn rmc_hook(
     use crate::mcast_shared::abi::verdict::{NF_ACCEPT, NF_STOLEN};
     // SAFETY: netfilter calls the hook with a valid skb it owns for the
     // call and a valid state whose net is live.
-    let (packet, net) = unsafe {
+    let (packet, net, hooknum) = unsafe {
         (
             Packet::from_hook(skb),
             Net::from_raw(ffi::rmc_hook_state_net(state)),
+            ffi::rmc_hook_state_hook(state),
         )
+    };
+    let at = match hooknum {
+        crate::mcast_shared::abi::hook::LOCAL_OUT => HookPoint::LocalOut,
+        crate::mcast_shared::abi::hook::PRE_ROUTING => HookPoint::PreRouting,
+        _ => return NF_ACCEPT,
     };
     let (Some(packet), Some(net)) = (packet, net) else {
         return NF_ACCEPT;
@@ -193,7 +237,7 @@ extern "C" fn rmc_hook(
     let Some(ns) = net.state() else {
         return NF_ACCEPT;
     };
-    match ns.hook(net, packet) {
+    match ns.hook(net, packet, at) {
         Verdict::Accept => NF_ACCEPT,
         Verdict::Stolen => NF_STOLEN,
     }

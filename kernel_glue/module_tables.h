@@ -2,17 +2,19 @@
 /*
  * The C tables every module has, included at the end of its tables file
  * after it defined rmc_policy[], rmc_ops[] and:
- *   RMC_HOOKNUM     netfilter hook point
  *   RMC_FAMILY      generic netlink family name
  *   RMC_ATTR_MAX    highest request attribute
  *   RMC_FIRST_CMD   first command (strict validation from there on)
  * Declarations and registration one-liners only.
  */
-static const struct nf_hook_ops rmc_hook_ops = {
-	.hook = rmc_hook,
-	.pf = NFPROTO_IPV4,
-	.hooknum = RMC_HOOKNUM,
-	.priority = NF_IP_PRI_FIRST,
+/*
+ * Both modules hook both points, first: LOCAL_OUT (the server's copies, the
+ * client's announcements of the host's IGMP reports) and PRE_ROUTING (the
+ * client's restoring, the server's learning). rmc_hook reads state->hook.
+ */
+static const struct nf_hook_ops rmc_hook_ops[] = {
+	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_FIRST },
+	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP_PRI_FIRST },
 };
 
 static unsigned int rmc_net_id;
@@ -22,7 +24,7 @@ static struct pernet_operations rmc_pernet_ops = {
 	.pre_exit = rmc_net_pre_exit,
 	.exit = rmc_net_exit,
 	.id = &rmc_net_id,
-	.size = sizeof(void *),
+	.size = sizeof(struct rmc_pernet),
 };
 
 static struct genl_family rmc_family __ro_after_init = {
@@ -42,5 +44,16 @@ void rmc_module_unregister_pernet(void) { unregister_pernet_subsys(&rmc_pernet_o
 int rmc_module_register_family(void) { return genl_register_family(&rmc_family); }
 void rmc_module_unregister_family(void) { genl_unregister_family(&rmc_family); }
 const struct genl_family *rmc_module_family(void) { return &rmc_family; }
-const struct nf_hook_ops *rmc_module_hook_ops(void) { return &rmc_hook_ops; }
 unsigned int rmc_module_net_id(void) { return rmc_net_id; }
+int rmc_module_register_hooks(struct net *net) { return nf_register_net_hooks(net, rmc_hook_ops, ARRAY_SIZE(rmc_hook_ops)); }
+void rmc_module_unregister_hooks(struct net *net) { nf_unregister_net_hooks(net, rmc_hook_ops, ARRAY_SIZE(rmc_hook_ops)); }
+
+/* The namespace's periodic work (kernel_glue/work.rs): runs rmc_net_work. */
+static struct rmc_pernet *rmc_pernet(const struct net *net) { return net_generic(net, rmc_net_id); }
+static void rmc_work_fn(struct work_struct *w) { rmc_net_work(container_of(to_delayed_work(w), struct rmc_pernet, work)->net); }
+void rmc_module_work_init(struct net *net) { rmc_pernet(net)->net = net; INIT_DELAYED_WORK(&rmc_pernet(net)->work, rmc_work_fn); }
+/* Now, even if it was due later. */
+void rmc_module_work_kick(struct net *net) { mod_delayed_work(system_wq, &rmc_pernet(net)->work, 0); }
+/* In `ms`, unless it is pending already. */
+void rmc_module_work_later(struct net *net, unsigned int ms) { queue_delayed_work(system_wq, &rmc_pernet(net)->work, msecs_to_jiffies(ms)); }
+void rmc_module_work_cancel(struct net *net) { cancel_delayed_work_sync(&rmc_pernet(net)->work); }

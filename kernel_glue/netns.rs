@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Per-network-namespace state: created with each namespace (and for every
-//! existing one at load), with the module's netfilter hook registered in it.
+//! existing one at load), with the module's netfilter hooks registered in it
+//! and its periodic work (timers of IGMP learning and announcing).
 //!
 //! Teardown is in two steps, as nf_tables does it: `.pre_exit` unhooks the
 //! namespace, the core then waits one grace period for all the namespaces
 //! and modules it tears down together (`ops_undo_list` in
 //! net/core/net_namespace.c, 6.12), and `.exit` frees the state. So no
 //! module waits for a grace period of its own per namespace.
+//!
+//! The work is cancelled in both steps: in `.pre_exit`, so a dying
+//! namespace stops sending, and again in `.exit`, after the grace period,
+//! because a hook still running during it may have kicked the work again.
+//! `cancel_delayed_work_sync` also stops a work that queues itself again.
 
 use super::ffi;
 use core::ffi::{c_int, c_void};
@@ -61,6 +67,33 @@ impl<'a> Net<'a> {
         }
     }
 
+    /// Runs the namespace's work now ([`NetState::tick`]), even if it was
+    /// due later. Any context (`mod_delayed_work`).
+    pub fn kick_work(self) {
+        // SAFETY: live net per the type's invariant, so init ran on it and
+        // initialised its work (rmc_module_work_init before the slot was
+        // set, and no state is reachable before that). mod_delayed_work
+        // (kernel/workqueue.c, 6.12) may be called from any context.
+        unsafe { ffi::rmc_module_work_kick(self.as_ptr()) }
+    }
+
+    /// Runs the namespace's work in `ms` milliseconds, unless it is
+    /// pending already (`queue_delayed_work`).
+    pub fn work_later(self, ms: u32) {
+        // SAFETY: as in `kick_work`; queue_delayed_work (kernel/workqueue.c,
+        // 6.12) does nothing when the work is pending.
+        unsafe { ffi::rmc_module_work_later(self.as_ptr(), ms) }
+    }
+
+    /// Whether `addr` is one of this namespace's own addresses
+    /// (`inet_addr_type` says `RTN_LOCAL`).
+    pub fn is_local_address(self, addr: crate::mcast_shared::addr::Ipv4) -> bool {
+        // SAFETY: live net per the type's invariant; inet_addr_type
+        // (net/ipv4/fib_frontend.c, 6.12) looks the address up in the
+        // local table under its own rcu_read_lock, from any context.
+        unsafe { ffi::rmc_addr_is_local(self.as_ptr(), u32::from_ne_bytes(addr.0)) }
+    }
+
     /// This module's state in this namespace.
     pub fn state(self) -> Option<&'a crate::ModuleNetState> {
         // SAFETY: the slot holds NULL or a pointer from KBox::into_raw set
@@ -77,6 +110,25 @@ impl<'a> Net<'a> {
 pub trait NetState: Sized + Send + Sync {
     /// The state for a new namespace.
     fn new() -> Result<Pin<KBox<Self>>>;
+
+    /// The namespace's periodic work, in process context, never twice at
+    /// once. Returns in how many milliseconds to run again (`None`: when
+    /// kicked, see [`Net::kick_work`]).
+    fn tick(&self, net: Net<'_>) -> Option<u32>;
+}
+
+/// The work of one namespace (`rmc_work_fn` in module_tables.h calls it).
+#[no_mangle]
+extern "C" fn rmc_net_work(raw: *mut ffi::Net) {
+    // SAFETY: the work belongs to a live namespace: `.exit` cancels it
+    // (cancel_delayed_work_sync waits for a running one) before the
+    // namespace and its state go.
+    let Some(net) = (unsafe { Net::from_raw(raw) }) else {
+        return;
+    };
+    if let Some(ms) = net.state().and_then(|state| state.tick(net)) {
+        net.work_later(ms);
+    }
 }
 
 /// `pernet_operations.init`: allocates the state, then hooks the namespace.
@@ -93,14 +145,22 @@ extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
     // SAFETY: the state is pinned for its whole life and freed only by
     // `rmc_net_exit` or the error path below.
     let state = KBox::into_raw(unsafe { Pin::into_inner_unchecked(state) });
-    // SAFETY: we are init; the slot is ours (see `Net::slot`).
-    unsafe { net.set_slot(state) };
-    // SAFETY: live net; our static hook ops (nf_register_net_hook,
-    // net/netfilter/core.c, 6.12).
-    let err = unsafe { ffi::rmc_nf_register_net_hook(net.as_ptr(), ffi::rmc_module_hook_ops()) };
+    // SAFETY: we are init: the work is initialised before anything can
+    // reach the state and kick it (INIT_DELAYED_WORK, include/linux/
+    // workqueue.h); the slot is ours (see `Net::slot`).
+    unsafe {
+        ffi::rmc_module_work_init(net.as_ptr());
+        net.set_slot(state);
+    }
+    // SAFETY: live net; our static hook ops (nf_register_net_hooks,
+    // net/netfilter/core.c, 6.12, unregisters those it did on failure).
+    let err = unsafe { ffi::rmc_module_register_hooks(net.as_ptr()) };
     if err != 0 {
-        // SAFETY: the hook was never registered, so no reader ever saw the
-        // state; it came from KBox::into_raw just above.
+        // SAFETY: no hook was left registered, so no reader ever saw the
+        // state and nothing kicked the work (only hooks, netlink
+        // operations and the work itself do, and no operation can reach a
+        // namespace whose init has not returned); it came from
+        // KBox::into_raw just above.
         unsafe {
             net.set_slot(core::ptr::null_mut());
             drop(KBox::from_raw(state));
@@ -117,11 +177,15 @@ extern "C" fn rmc_net_pre_exit(raw: *mut ffi::Net) {
     let Some(net) = (unsafe { Net::from_raw(raw) }) else {
         return;
     };
-    // SAFETY: init registered our hook in this namespace (it succeeded);
-    // nf_unregister_net_hook (net/netfilter/core.c, 6.12) removes it and
-    // frees the old hook array with call_rcu: CPUs already inside the hook
-    // may still run it until the grace period the core waits for next.
-    unsafe { ffi::rmc_nf_unregister_net_hook(net.as_ptr(), ffi::rmc_module_hook_ops()) };
+    // SAFETY: init registered our hooks in this namespace (it succeeded);
+    // nf_unregister_net_hooks (net/netfilter/core.c, 6.12) removes them
+    // and frees the old hook arrays with call_rcu: CPUs already inside a
+    // hook may still run it until the grace period the core waits for
+    // next. Then the work stops (see the module comment): init set it up.
+    unsafe {
+        ffi::rmc_module_unregister_hooks(net.as_ptr());
+        ffi::rmc_module_work_cancel(net.as_ptr());
+    }
 }
 
 /// `pernet_operations.exit`: frees the state, a grace period after
@@ -136,6 +200,10 @@ extern "C" fn rmc_net_exit(raw: *mut ffi::Net) {
     if state.is_null() {
         return;
     }
+    // SAFETY: init succeeded (the slot is set), so the work was set up; a
+    // hook that ran during the grace period may have kicked it: cancelled
+    // for good now, since nothing can kick it any more.
+    unsafe { ffi::rmc_module_work_cancel(net.as_ptr()) };
     // SAFETY: ops_undo_list (net/core/net_namespace.c, 6.12) calls every
     // .pre_exit, then synchronize_rcu(_expedited), then every .exit: our
     // hook was unregistered in pre_exit and every CPU that was running it

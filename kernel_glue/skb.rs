@@ -180,6 +180,25 @@ pub struct OwnedPacket {
 }
 
 impl OwnedPacket {
+    /// A new IPv4 packet of `len` zeroed bytes from its network header,
+    /// for the module to fill (IGMP queries and announcements).
+    pub fn new(len: usize) -> Option<OwnedPacket> {
+        let len = u32::try_from(len).ok()?;
+        // SAFETY: alloc_skb with GFP_ATOMIC (any context); the helper
+        // reserves link-layer headroom, sets the network header and puts
+        // `len` zeroed bytes; a non-NULL result is a valid skb we own.
+        NonNull::new(unsafe { ffi::rmc_alloc_packet(len) }).map(|ptr| OwnedPacket { ptr })
+    }
+
+    /// Routes a packet built by [`OwnedPacket::new`] by its IP header's
+    /// destination and source (which must be this host's). True on success.
+    pub fn route_by_header(&mut self, net: Net<'_>) -> bool {
+        // SAFETY: we own a valid skb with an IPv4 header at its network
+        // header; ip_route_output_key (net/ipv4/route.c, 6.12) refuses a
+        // source that is not local, skb_dst_set takes the route's reference.
+        unsafe { ffi::rmc_route_output(net.as_ptr(), self.ptr.as_ptr()) == 0 }
+    }
+
     /// Borrows it as a [`Packet`] for header access.
     pub fn as_packet(&mut self) -> Packet<'_> {
         Packet {

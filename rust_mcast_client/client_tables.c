@@ -11,7 +11,10 @@
 static unsigned int max_entries = 1024;
 module_param(max_entries, uint, 0444);
 MODULE_PARM_DESC(max_entries, "Most (sender, port) entries per network namespace (default 1024, at most 65536)");
-unsigned int rmc_module_param(unsigned int i) { return max_entries; }
+static unsigned int announce_interval = 60;
+module_param(announce_interval, uint, 0444);
+MODULE_PARM_DESC(announce_interval, "Seconds between re-announcements of the host's groups to their senders (default 60, 1-3600)");
+unsigned int rmc_module_param(unsigned int i) { return i == 0 ? max_entries : announce_interval; }
 
 static const struct nla_policy rmc_policy[MCAST_CLIENT_ATTR_MAX + 1] = {
 	[MCAST_CLIENT_ATTR_SENDER] = NLA_POLICY_EXACT_LEN(4),
@@ -28,7 +31,6 @@ static const struct genl_small_ops rmc_ops[] = {
 	RMC_QUERY(MCAST_CLIENT_CMD_GET_STATS),
 };
 
-#define RMC_HOOKNUM NF_INET_PRE_ROUTING
 #define RMC_FAMILY MCAST_CLIENT_FAMILY
 #define RMC_ATTR_MAX MCAST_CLIENT_ATTR_MAX
 #define RMC_FIRST_CMD MCAST_CLIENT_CMD_ADD_ENTRY

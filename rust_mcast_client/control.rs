@@ -47,7 +47,7 @@ impl ClientNet {
     ) -> OpResult {
         self.tables.update(|t| {
             build(&t.mappings)
-                .and_then(ClientTables::new)
+                .and_then(|mappings| ClientTables::new(mappings, Some(t)))
                 .map(|next| (next, ()))
         })?;
         Ok(())
@@ -120,7 +120,7 @@ impl ClientNet {
 
 impl Control for ClientNet {
     fn doit(&self, command: u8, req: &Request<'_>) -> OpResult {
-        match command {
+        let result = match command {
             cmd::ADD_ENTRY => self.add(req),
             cmd::DEL_ENTRY => {
                 let key = key_attrs(req.attr(attr::SENDER), req.attr(attr::PORT))?;
@@ -131,9 +131,12 @@ impl Control for ClientNet {
                 self.change(|m| m.without(key.packed(), missing))
             }
             cmd::CLEAR => self.change(|m| m.cleared()),
-            cmd::GET_STATS => self.stats(req),
-            _ => Err(OpError::Kernel(eopnotsupp())),
-        }
+            cmd::GET_STATS => return self.stats(req),
+            _ => return Err(OpError::Kernel(eopnotsupp())),
+        };
+        // Announcing entries may have come: the work re-announces.
+        req.net().kick_work();
+        result
     }
 
     fn dumpit(&self, command: u8, dump: &mut Dump<'_>) -> Result<bool, OpError> {

@@ -9,7 +9,12 @@ use crate::kernel_glue::rcu::RcuCell;
 use crate::kernel_glue::table::{config_gfp, Entry, Table};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
-use crate::mcast_shared::genl::{client::COUNTERS, limits};
+use crate::mcast_shared::genl::{
+    client::{flags, COUNTERS},
+    limits,
+};
+use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
+use core::sync::atomic::{AtomicBool, AtomicU32};
 use crate::mcast_shared::packet::{lookup_entry, EntryKey};
 use crate::mcast_shared::rules;
 use kernel::prelude::*;
@@ -18,6 +23,17 @@ use kernel::sync::Arc;
 /// Most entries per namespace (module parameter `max_entries`).
 pub(crate) fn max_entries() -> u32 {
     rules::effective_limit(param(0), limits::DEFAULT_MAX_ENTRIES)
+}
+
+/// Seconds between re-announcements of the host's groups (module parameter
+/// `announce_interval`, 1-3600; default 60, under the senders' query
+/// interval so a reloaded sender learns its members back before it
+/// would query them).
+pub(crate) fn announce_interval_s() -> u32 {
+    match param(1) {
+        0 => DEFAULT_QUERY_INTERVAL_S,
+        s => s.min(3600),
+    }
 }
 
 /// One (sender, port) → group entry; its counters outlive updates of the
@@ -57,20 +73,68 @@ impl Entry for Sender {
     }
 }
 
+/// What the host last said about a group in its IGMP reports; shared by
+/// table versions while the group has announcing entries.
+#[derive(Default)]
+pub(crate) struct HostMembership {
+    /// The host is a member (its last report for the group joined it).
+    pub(crate) joined: AtomicBool,
+    /// The source address of that report (network order), the source of
+    /// the re-announcements.
+    pub(crate) source: AtomicU32,
+}
+
+/// A group the host's reports are announced for, and to whom: the
+/// distinct senders of its entries without `NO_ANNOUNCE`.
+pub(crate) struct Announce {
+    pub(crate) group: Ipv4,
+    pub(crate) senders: KVVec<Ipv4>,
+    pub(crate) host: Arc<HostMembership>,
+}
+
+impl Entry for Announce {
+    fn key(&self) -> u64 {
+        u64::from(self.group.to_bits())
+    }
+
+    fn share(&self) -> Result<Self, ConfigError> {
+        let mut senders = KVVec::with_capacity(self.senders.len(), config_gfp())?;
+        senders.extend_from_slice(&self.senders, config_gfp())?;
+        Ok(Announce {
+            group: self.group,
+            senders,
+            host: self.host.clone(),
+        })
+    }
+}
+
 /// One version of the client's tables.
 pub(crate) struct ClientTables {
     pub(crate) mappings: KBox<Table<Mapping>>,
     senders: KBox<Table<Sender>>,
+    pub(crate) announce: KBox<Table<Announce>>,
 }
 
 impl ClientTables {
-    /// Tables holding exactly `mappings`.
-    pub(crate) fn new(mappings: KBox<Table<Mapping>>) -> Result<KBox<ClientTables>, ConfigError> {
+    /// Tables holding exactly `mappings`; what the host said about its
+    /// groups carries over from `previous`.
+    pub(crate) fn new(
+        mappings: KBox<Table<Mapping>>,
+        previous: Option<&ClientTables>,
+    ) -> Result<KBox<ClientTables>, ConfigError> {
         let senders = Table::first_of_each(
             mappings.entries().iter().map(|m| Sender(m.key.sender)),
             random_u64(),
         )?;
-        Ok(KBox::new(ClientTables { mappings, senders }, config_gfp())?)
+        let announce = announce_table(&mappings, previous)?;
+        Ok(KBox::new(
+            ClientTables {
+                mappings,
+                senders,
+                announce,
+            },
+            config_gfp(),
+        )?)
     }
 
     /// The entry for a packet's key: exact port first, then any port.
@@ -89,6 +153,39 @@ impl ClientTables {
     }
 }
 
+/// The announcing groups of `mappings`, each with its distinct senders
+/// (sorted (group, sender) pairs, one pass).
+fn announce_table(
+    mappings: &Table<Mapping>,
+    previous: Option<&ClientTables>,
+) -> Result<KBox<Table<Announce>>, ConfigError> {
+    let mut pairs = KVVec::new();
+    for m in mappings.entries().iter().filter(|m| m.flags & flags::NO_ANNOUNCE == 0) {
+        pairs.push((m.group.to_bits(), m.key.sender.to_bits()), config_gfp())?;
+    }
+    pairs.sort_unstable();
+    let mut groups: KVVec<Announce> = KVVec::new();
+    for (group, sender) in pairs.iter().map(|&(g, s)| (Ipv4::from_bits(g), Ipv4::from_bits(s))) {
+        match groups.last_mut() {
+            Some(a) if a.group == group => {
+                if a.senders.last() != Some(&sender) {
+                    a.senders.push(sender, config_gfp())?;
+                }
+            }
+            _ => {
+                let host = match previous.and_then(|p| p.announce.find(u64::from(group.to_bits()))) {
+                    Some(a) => a.host.clone(),
+                    None => Arc::new(HostMembership::default(), config_gfp())?,
+                };
+                let mut senders = KVVec::new();
+                senders.push(sender, config_gfp())?;
+                groups.push(Announce { group, senders, host }, config_gfp())?;
+            }
+        }
+    }
+    Table::first_of_each(groups.into_iter(), random_u64())
+}
+
 /// Global counters, indexed by `mcast_shared::genl::client::counter`.
 pub(crate) type ClientCounters = Counters<{ COUNTERS.len() }>;
 
@@ -103,7 +200,7 @@ pub(crate) struct ClientNet {
 impl NetState for ClientNet {
     fn new() -> Result<Pin<KBox<Self>>> {
         let tables = Table::empty(random_u64())
-            .and_then(ClientTables::new)
+            .and_then(|mappings| ClientTables::new(mappings, None))
             .map_err(|_| ENOMEM)?;
         let counters = ClientCounters::new()?;
         KBox::pin_init(

@@ -13,7 +13,7 @@
 //! arrives as usual.
 
 use crate::groups::{group_key, Group, ServerNet};
-use crate::kernel_glue::module::{PacketHook, SendingCopies, Verdict};
+use crate::kernel_glue::module::{HookPoint, PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::Packet;
 use crate::mcast_shared::addr::Ipv4;
@@ -25,7 +25,11 @@ use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
 const COPIES_PER_SOFTIRQ_WINDOW: usize = 64;
 
 impl PacketHook for ServerNet {
-    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
+    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>, at: HookPoint) -> Verdict {
+        if at == HookPoint::PreRouting {
+            self.learn_from(net, &mut packet);
+            return Verdict::Accept;
+        }
         let Some(info) = packet::server_candidate(packet.header()) else {
             return Verdict::Accept;
         };

@@ -3,16 +3,20 @@
 //! change so the packet path reads them without a lock.
 
 use crate::kernel_glue::module::{param, random_u64};
-use crate::kernel_glue::netns::NetState;
+use crate::learning::{Learning, ReportQueue, SourceRates};
+use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
 use crate::kernel_glue::table::{config_gfp, Entry, Table};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::{limits, server::COUNTERS};
+use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
 use crate::mcast_shared::rules;
+use core::sync::atomic::{AtomicBool, AtomicU64};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, SpinLock};
+use kernel::new_spinlock;
 
 /// Per-group counters: copies sent and their bytes.
 pub(crate) type GroupCounters = Counters<2>;
@@ -27,12 +31,24 @@ pub(crate) fn max_members() -> u32 {
     rules::effective_limit(param(1), limits::DEFAULT_MAX_MEMBERS)
 }
 
+/// Seconds between the queries to learned members (module parameter
+/// `query_interval`, 1-3600).
+pub(crate) fn query_interval_s() -> u32 {
+    match param(2) {
+        0 => DEFAULT_QUERY_INTERVAL_S,
+        s => s.min(3600),
+    }
+}
+
 /// One group as the packet path sees it. The member list is never changed
-/// once published (a change publishes a new list); the counters live as long
-/// as the group, across table versions.
+/// once published (a change publishes a new list): the static members,
+/// then the learned ones in the order of `learning`. The counters live as
+/// long as the group, across table versions; so do the learned members'
+/// deadlines while the learned set is unchanged (see `Learning`).
 pub(crate) struct Group {
     pub(crate) addr: Ipv4,
     pub(crate) members: Arc<KVVec<Ipv4>>,
+    pub(crate) learning: Option<Arc<Learning>>,
     pub(crate) counters: Arc<GroupCounters>,
 }
 
@@ -50,6 +66,7 @@ impl Entry for Group {
         Ok(Group {
             addr: self.addr,
             members: self.members.clone(),
+            learning: self.learning.clone(),
             counters: self.counters.clone(),
         })
     }
@@ -59,12 +76,20 @@ impl Entry for Group {
 pub(crate) type GroupTable = Table<Group>;
 
 impl Group {
-    /// `addr` with `members`, keeping the counters of `previous` if any.
+    /// `addr` with `static_members` then those `learning` learned (one
+    /// list, allocated to its size), keeping the counters of `previous`.
     pub(crate) fn new(
         addr: Ipv4,
-        members: KVVec<Ipv4>,
+        static_members: &[Ipv4],
+        learning: Option<Arc<Learning>>,
         previous: Option<&Group>,
     ) -> Result<Group, ConfigError> {
+        let learned = learning.as_ref().map_or(&[][..], |l| &l.learned[..]);
+        let mut members = KVVec::with_capacity(static_members.len() + learned.len(), config_gfp())?;
+        members.extend_from_slice(static_members, config_gfp())?;
+        for m in learned {
+            members.push(m.addr, config_gfp())?;
+        }
         let members = Arc::new(members, config_gfp())?;
         let counters = match previous {
             Some(g) => g.counters.clone(),
@@ -76,8 +101,19 @@ impl Group {
         Ok(Group {
             addr,
             members,
+            learning,
             counters,
         })
+    }
+
+    /// How many of the members were learned.
+    pub(crate) fn learned_count(&self) -> usize {
+        self.learning.as_ref().map_or(0, |l| l.learned.len())
+    }
+
+    /// The members configured by the operator.
+    pub(crate) fn static_members(&self) -> &[Ipv4] {
+        &self.members[..self.members.len() - self.learned_count()]
     }
 }
 
@@ -90,6 +126,15 @@ pub(crate) struct ServerNet {
     #[pin]
     pub(crate) table: RcuCell<GroupTable>,
     pub(crate) counters: ServerCounters,
+    /// Marked IGMP reports the packet path accepted, for the work to apply.
+    #[pin]
+    pub(crate) reports: SpinLock<ReportQueue>,
+    /// Reports per source and second (the packet path's rate limit).
+    pub(crate) rates: SourceRates,
+    /// Whether any group learns: the packet path's first test.
+    pub(crate) any_learning: AtomicBool,
+    /// When the work next queries the learned members (`now_ms`).
+    pub(crate) next_query_ms: AtomicU64,
 }
 
 impl NetState for ServerNet {
@@ -103,8 +148,16 @@ impl NetState for ServerNet {
             try_pin_init!(ServerNet {
                 table <- RcuCell::new(table),
                 counters,
+                reports <- new_spinlock!(ReportQueue::default(), "rmc_reports"),
+                rates: SourceRates::default(),
+                any_learning: AtomicBool::new(false),
+                next_query_ms: AtomicU64::new(0),
             }? Error),
             config_gfp(),
         )
+    }
+
+    fn tick(&self, net: Net<'_>) -> Option<u32> {
+        self.learning_tick(net)
     }
 }

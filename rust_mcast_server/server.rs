@@ -20,6 +20,7 @@ mod kernel_glue;
 mod control;
 mod datapath;
 mod groups;
+mod learning;
 
 /// The per-namespace state the glue hands to the hook and the family.
 pub(crate) type ModuleNetState = groups::ServerNet;

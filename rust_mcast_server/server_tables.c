@@ -14,11 +14,16 @@ MODULE_PARM_DESC(max_groups, "Most groups per network namespace (default 1024, a
 static unsigned int max_members = 1024;
 module_param(max_members, uint, 0444);
 MODULE_PARM_DESC(max_members, "Most members per group (default 1024, at most 65536)");
-unsigned int rmc_module_param(unsigned int i) { return i == 0 ? max_groups : max_members; }
+static unsigned int query_interval = 125;
+module_param(query_interval, uint, 0444);
+MODULE_PARM_DESC(query_interval, "Seconds between the IGMP queries sent to learned members (default 125, 1-3600)");
+unsigned int rmc_module_param(unsigned int i) { return i == 0 ? max_groups : i == 1 ? max_members : query_interval; }
 
 static const struct nla_policy rmc_policy[MCAST_SERVER_ATTR_MAX + 1] = {
 	[MCAST_SERVER_ATTR_GROUP] = NLA_POLICY_EXACT_LEN(4),
 	[MCAST_SERVER_ATTR_MEMBERS] = { .type = NLA_BINARY, .len = MCAST_SERVER_MEMBERS_MAX_BYTES },
+	[MCAST_SERVER_ATTR_LEARN_PREFIXES] = { .type = NLA_BINARY, .len = MCAST_SERVER_LEARN_PREFIXES_MAX_BYTES },
+	[MCAST_SERVER_ATTR_LEARN_TIMEOUT] = { .type = NLA_U32 },
 };
 
 static const struct genl_small_ops rmc_ops[] = {
@@ -32,7 +37,6 @@ static const struct genl_small_ops rmc_ops[] = {
 	RMC_QUERY(MCAST_SERVER_CMD_GET_STATS),
 };
 
-#define RMC_HOOKNUM NF_INET_LOCAL_OUT
 #define RMC_FAMILY MCAST_SERVER_FAMILY
 #define RMC_ATTR_MAX MCAST_SERVER_ATTR_MAX
 #define RMC_FIRST_CMD MCAST_SERVER_CMD_ADD_GROUP
