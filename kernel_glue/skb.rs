@@ -199,6 +199,26 @@ impl OwnedPacket {
         unsafe { ffi::rmc_route_output(net.as_ptr(), self.ptr.as_ptr()) == 0 }
     }
 
+    /// Builds `header` then `payload` into a new packet and sends it,
+    /// untracked, by the route its header names (IGMP queries and
+    /// re-announcements). True if the output path accepted it.
+    pub fn send_new(net: Net<'_>, header: &[u8], payload: &[u8]) -> bool {
+        let len = header.len() + payload.len();
+        let Some(mut packet) = OwnedPacket::new(len) else {
+            return false;
+        };
+        {
+            let mut view = packet.as_packet();
+            let Some(bytes) = view.writable_header(len) else {
+                return false;
+            };
+            bytes[..header.len()].copy_from_slice(header);
+            bytes[header.len()..].copy_from_slice(payload);
+        }
+        packet.set_untracked();
+        packet.route_by_header(net) && packet.send(net)
+    }
+
     /// Borrows it as a [`Packet`] for header access.
     pub fn as_packet(&mut self) -> Packet<'_> {
         Packet {

@@ -17,6 +17,7 @@ mod mcast_shared;
 #[path = "../kernel_glue/mod.rs"]
 mod kernel_glue;
 
+mod announce;
 mod control;
 mod datapath;
 mod entries;

@@ -2,20 +2,29 @@
 //! The packet path: restore marked unicast copies to their group.
 
 use crate::entries::ClientNet;
-use crate::kernel_glue::module::{PacketHook, Verdict};
+use crate::kernel_glue::module::{HookPoint, PacketHook, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::{Defrag, Packet};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::client::counter;
+use crate::mcast_shared::igmp;
 use crate::mcast_shared::packet::{
     self, Arrival, CsumFollowUp, CsumState, EntryKey, Ipv4Info, L4_HEADER_LEN, TOS_MARK,
 };
 
 impl PacketHook for ClientNet {
-    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>) -> Verdict {
+    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>, at: HookPoint) -> Verdict {
+        if at == HookPoint::LocalOut {
+            self.announce(net, &mut packet);
+            return Verdict::Accept;
+        }
         let Ok(info) = Ipv4Info::parse(packet.header()) else {
             return Verdict::Accept;
         };
+        if info.protocol == igmp::PROTO_IGMP && info.tos == TOS_MARK {
+            self.restore_query(&mut packet, &info);
+            return Verdict::Accept;
+        }
         if !info.is_carried_protocol() {
             return Verdict::Accept;
         }
@@ -76,7 +85,7 @@ impl PacketHook for ClientNet {
 impl ClientNet {
     /// Whether `sender` has an entry: only its packets are gathered, and
     /// only its failures counted (anyone else's are none of our business).
-    fn knows_sender(&self, sender: Ipv4) -> bool {
+    pub(crate) fn knows_sender(&self, sender: Ipv4) -> bool {
         self.tables.read(|t| t.has_sender(sender))
     }
 

@@ -3,7 +3,7 @@
 //! every change so the packet path reads them without a lock.
 
 use crate::kernel_glue::module::{param, random_u64};
-use crate::kernel_glue::netns::NetState;
+use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
 use crate::kernel_glue::table::{config_gfp, Entry, Table};
@@ -210,5 +210,9 @@ impl NetState for ClientNet {
             }? Error),
             config_gfp(),
         )
+    }
+
+    fn tick(&self, net: Net<'_>) -> Option<u32> {
+        self.reannounce(net)
     }
 }

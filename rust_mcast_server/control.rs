@@ -14,7 +14,6 @@ use crate::mcast_shared::genl::{DUMP_BATCH, LEARNED_RECORD_BYTES, MAX_LEARN_PREF
 use crate::mcast_shared::learn::{self, Prefixes};
 use crate::mcast_shared::{index, rules};
 use kernel::prelude::*;
-use kernel::sync::Arc;
 
 fn group_attr(req: &Request<'_>) -> Result<Ipv4, ConfigError> {
     let group = rules::address_attribute(req.attr(attr::GROUP), "GROUP")?;
@@ -195,7 +194,11 @@ fn put_group(msg: &mut Message, g: &Group) -> OpResult {
     Ok(())
 }
 
-/// The next `DUMP_BATCH` of `g`'s members from position `next` (static,
+/// Learned members one dump message carries: as many bytes as a batch of
+/// static members (the record buffer is on the stack).
+const LEARNED_BATCH: usize = DUMP_BATCH * 4 / LEARNED_RECORD_BYTES;
+
+/// The next batch of `g`'s members from position `next` (static,
 /// then learned): as `MEMBERS`, or as `LEARNED` records with the time left.
 /// Returns how many it put.
 fn put_members(msg: &mut Message, g: &Group, next: usize) -> Result<usize, OpError> {
@@ -212,9 +215,9 @@ fn put_members(msg: &mut Message, g: &Group, next: usize) -> Result<usize, OpErr
     }
     let learned = g.learning.as_ref().map_or(&[][..], |l| &l.learned[..]);
     let batch = learned.get(next - statics.len()..).unwrap_or(&[]);
-    let batch = &batch[..batch.len().min(DUMP_BATCH)];
+    let batch = &batch[..batch.len().min(LEARNED_BATCH)];
     let now = now_ms();
-    let mut bytes = [0u8; DUMP_BATCH * LEARNED_RECORD_BYTES];
+    let mut bytes = [0u8; LEARNED_BATCH * LEARNED_RECORD_BYTES];
     for (i, m) in batch.iter().enumerate() {
         let left = learn::remaining_ms(m.deadline_ms.load(core::sync::atomic::Ordering::Relaxed), now);
         let record = &mut bytes[i * LEARNED_RECORD_BYTES..(i + 1) * LEARNED_RECORD_BYTES];

@@ -282,10 +282,13 @@ impl ServerNet {
         let mut batch = [None; BATCH];
         let _bh = BottomHalvesOff::new();
         let mut q = self.reports.lock();
-        let n = q.len.min(BATCH);
-        let len = q.len;
-        batch[..n].copy_from_slice(&q.items[len - n..len]);
-        q.len -= n;
+        for slot in batch.iter_mut() {
+            let Some(last) = q.len.checked_sub(1) else {
+                break;
+            };
+            *slot = q.items.get_mut(last).and_then(Option::take);
+            q.len = last;
+        }
         batch
     }
 
@@ -432,20 +435,10 @@ impl ServerNet {
     fn send_query(&self, net: Net<'_>, via: Ipv4, member: Ipv4) {
         let interval = query_interval_s();
         let query = igmp::general_query(learn::max_response_tenths(interval), interval);
-        let header = igmp::ip_header(via, member, TOS_MARK, TTL_FLOOR, query.len() as u16);
-        let Some(mut packet) = OwnedPacket::new(header.len() + query.len()) else {
+        let Some(header) = igmp::ip_header(via, member, TOS_MARK, TTL_FLOOR, query.len()) else {
             return;
         };
-        {
-            let mut view = packet.as_packet();
-            let Some(bytes) = view.writable_header(header.len() + query.len()) else {
-                return;
-            };
-            bytes[..header.len()].copy_from_slice(&header);
-            bytes[header.len()..].copy_from_slice(&query);
-        }
-        packet.set_untracked();
-        if packet.route_by_header(net) && packet.send(net) {
+        if OwnedPacket::send_new(net, &header, &query) {
             self.counters.add(counter::QUERIES_SENT, 1);
         }
     }

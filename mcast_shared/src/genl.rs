@@ -65,7 +65,7 @@ pub mod server {
         pub const GET_GROUPS: u8 = 6;
         /// Dump of `GROUP`'s members: the static ones in stored order,
         /// `DUMP_BATCH` per message in `MEMBERS`, then the learned ones,
-        /// `DUMP_BATCH` per message in `LEARNED`.
+        /// `DUMP_BATCH / 2` per message in `LEARNED`.
         pub const GET_MEMBERS: u8 = 7;
         /// Global counters, or with `GROUP` that group's `TX_PACKETS`/`TX_BYTES`.
         pub const GET_STATS: u8 = 8;
