@@ -658,6 +658,18 @@ def vrrp_body(version, src, dst, vrid=51, prio=100):
     return body[:6] + struct.pack("!H", c) + body[8:]
 
 
+def igmp_body(what):
+    """An IGMP message as a client module announces it: "report:G" (v2
+    report), "leave:G" (v2 leave) or "v3:G" (v3 report, CHANGE_TO_EXCLUDE {})."""
+    kind, group = what.split(":")
+    if kind == "v3":
+        body = struct.pack("!BBHHH", 0x22, 0, 0, 0, 1) + struct.pack("!BBH4s", 4, 0, 0, ip4(group))
+    else:
+        body = struct.pack("!BBH4s", 0x16 if kind == "report" else 0x17, 0, 0, ip4(group))
+    c = 0xffff - csum(body)
+    return body[:2] + struct.pack("!H", c) + body[4:]
+
+
 def rawsend_main(args):
     """Sends what the original tool's server put on the wire for one member:
     daddr := member, TOS := 0xE0, TTL := max(TTL, 64), checksums fixed, the
@@ -665,7 +677,9 @@ def rawsend_main(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
     for i in range(args.count):
-        if args.vrrp:
+        if args.igmp:
+            pkt = build_ip(args.src, args.dst, 2, igmp_body(args.igmp), args.tos, max(args.ttl, 64), 0x4000 + i)
+        elif args.vrrp:
             body = vrrp_body(args.vrrp, args.src, args.dst)
             pkt = build_ip(args.src, args.dst, 112, body, args.tos, args.ttl, 0x2000 + i)
         elif args.truncate is not None:  # an IP header saying UDP, then fewer bytes than a UDP header
@@ -754,6 +768,7 @@ def main():
     w.add_argument("--size", type=int, default=64)
     w.add_argument("--count", type=int, default=1)
     w.add_argument("--vrrp", type=int, choices=[2, 3])
+    w.add_argument("--igmp", metavar="KIND:GROUP", help="a marked IGMP message: report:G, leave:G or v3:G")
     w.add_argument("--truncate", type=int, choices=range(0, 8),
                    help="send an IP header saying UDP with only this many bytes after it")
     b = sub.add_parser("bench-changes")
