@@ -52,6 +52,7 @@ fn entry(port: u16, group: Ipv4) -> ClientEntry {
         port,
         group,
         allow_link_local: false,
+        no_announce: false,
     }
 }
 

@@ -135,7 +135,7 @@ fn queries_print_the_old_layouts_and_never_touch_the_file() {
             json: true,
         }))
         .unwrap();
-    assert_eq!(json, "{\"group_ip\":\"239.10.0.1\",\"member_count\":2,\"member_array\":[\"10.0.1.11\",\"10.0.1.12\"]}\n");
+    assert_eq!(json, "{\"group_ip\":\"239.10.0.1\",\"member_count\":2,\"member_array\":[\"10.0.1.11\",\"10.0.1.12\"],\"learned\":[]}\n");
     let stats = env
         .run(ServerCommand::Query(Query::Stats {
             group: None,
