@@ -502,6 +502,46 @@ mod tests {
     }
 
     #[test]
+    fn server_learning() {
+        let mut k = FakeServer {
+            max_members: 2,
+            ..FakeServer::default()
+        };
+        let learn = |prefixes| LearnConfig {
+            prefixes: crate::parse::prefixes(prefixes).unwrap(),
+            timeout: Some(30),
+        };
+        let b = Ipv4([10, 0, 0, 2]);
+        k.add_group(G, &[A]).unwrap();
+        assert!(!k.learn_member(G, b, 1), "not learning yet");
+        k.set_learning(G, Some(&learn("10.0.0.0/24"))).unwrap();
+        assert!(!k.learn_member(G, A, 1), "a configured member");
+        assert!(!k.learn_member(G, Ipv4([10, 0, 1, 2]), 1), "outside");
+        assert!(k.learn_member(G, b, 1));
+        assert!(k.learn_member(G, b, 9), "a new report renews it");
+        assert!(!k.learn_member(G, Ipv4([10, 0, 0, 3]), 1), "full");
+        let list = k.member_list(G).unwrap();
+        assert_eq!((list.members, list.learned.len()), (vec![A], 1));
+        assert_eq!(list.learned[0].expires_ms, 9);
+        let info = k.groups().unwrap()[0];
+        assert_eq!((info.member_count, info.learning.unwrap().timeout), (2, 30));
+        // New prefixes keep only the learned members inside them.
+        k.set_learning(G, Some(&learn("10.0.9.0/24"))).unwrap();
+        assert!(k.member_list(G).unwrap().learned.is_empty());
+        assert!(!k.learn_member(Ipv4([239, 9, 9, 9]), b, 1), "no such group");
+        let bad = LearnConfig {
+            timeout: Some(1),
+            ..learn("10.0.0.0/24")
+        };
+        assert_eq!(
+            k.set_learning(G, Some(&bad)).unwrap_err().exit_status(),
+            235
+        );
+        k.set_learning(G, None).unwrap();
+        assert_eq!(k.groups().unwrap()[0].learning, None);
+    }
+
+    #[test]
     fn gate() {
         let mut k = FakeServer::default();
         k.gate.privileged = false;
@@ -556,6 +596,17 @@ mod tests {
             ..e
         };
         assert_eq!(k.add_entry(&vrrp).unwrap_err().exit_status(), 235);
+        // A flag alone changes the entry: an update, not EEXIST.
+        let quiet = ClientEntry {
+            no_announce: true,
+            ..moved
+        };
+        k.add_entry(&quiet).unwrap();
+        assert_eq!(
+            k.gate.log.last().unwrap(),
+            "ADD_ENTRY 10.0.0.1 5000 239.1.1.2 flags=2"
+        );
+        assert_eq!(k.entries[0].entry, quiet);
         k.del_entry(A, 5000).unwrap();
         assert_eq!(
             k.del_entry(A, 5000).unwrap_err().to_string(),
