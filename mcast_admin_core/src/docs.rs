@@ -165,13 +165,13 @@ fn exit_status(side: &Side) -> Section {
     let (invalid, unparsable) = if side == &SERVER {
         (
             ", a learn prefix with host bits or a learn timeout out of range",
-            ", learn timeout",
+            "address, address list, port or learn timeout",
         )
     } else {
-        ("", "")
+        ("", "address, address list or port")
     };
     blocks.push(item(exit::INVALID.to_string(), format!("A value breaks a rule: a group that is not multicast or 255.255.255.255, a member or server that is not a unicast host address, a link-local group without --allow-link-local{invalid}.")));
-    blocks.push(item(exit::USAGE.to_string(), format!("The command line is wrong: no command, two commands, a repeated option, an option the command does not take, an unparsable address, address list, port{unparsable}.")));
+    blocks.push(item(exit::USAGE.to_string(), format!("The command line is wrong: no command, two commands, a repeated option, an option the command does not take, an unparsable {unparsable}.")));
     Section {
         title: "EXIT STATUS",
         blocks,
@@ -241,7 +241,7 @@ fn differences(side: &Side) -> Section {
             if side == &SERVER { "No arguments is a usage error, 255 (the old multis_admin printed its usage and exited 0). " } else { "" },
             if side == &SERVER { " An unparsable -j/-q item is a usage error, 255 (was 235)." } else { "" },
         )),
-        item("Output", format!("{} print the old layouts byte for byte; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before{}.", if side == &SERVER { "" } else { ", except that -A re-mapping an existing (server, port) to another group says which group it mapped to before" }, queries(side))),
+        item("Output", format!("{} print the old layouts byte for byte{}; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before{}.", queries(side), if side == &SERVER { ", with learning groups and learned members marked (see LEARNING)" } else { ", with one more line for an entry added with --no-announce" }, if side == &SERVER { "" } else { ", except that -A re-mapping an existing (server, port) to another group says which group it mapped to before" })),
         item("New options", format!("--json on the queries; -R/--restore; --import; --config and {}; -V/--version{}. -h is accepted for -H, and long options may be abbreviated as with getopt (--mult).", side.config_env, if side == &SERVER { "; --learn, --learn-timeout and --no-learn" } else { "; --allow-link-local; --no-announce" })),
         item("Configuration path", format!("The configuration is {} (the old tool kept /usr/local/etc/multi_*_running_config and a separate startup copy). --import adopts an old file once; -R replays the configuration after the module is loaded, and changes made while the module is not loaded are refused rather than lost.", side.default_config)),
     ];

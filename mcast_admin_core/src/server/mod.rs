@@ -10,7 +10,7 @@ pub use run::execute;
 use crate::config::{ConfigFile, LearnConfig};
 use crate::error::{report, Result};
 use crate::netlink::NeliServer;
-use crate::usage::{ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, SHOW, STATS};
+use crate::usage::{Given, ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, SHOW, STATS};
 use crate::{parse, usage};
 use mcast_shared::addr::Ipv4;
 use std::io;
@@ -159,20 +159,7 @@ pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {
     match command {
         ADD => {
             needs_group()?;
-            usage::apart(join, quit, "")?;
-            usage::apart(learn, no_learn, "")?;
-            for learning in [learn, no_learn] {
-                for members in [join, quit] {
-                    usage::apart(learning, members, ": give them in two commands")?;
-                }
-            }
-            if learn_timeout.1 {
-                usage::require(
-                    learn_timeout.0,
-                    &[learn],
-                    "--learn PREFIX,...: the timeout is set with the prefixes",
-                )?;
-            }
+            check_add_options([join, quit], [learn, no_learn], learn_timeout)?;
             Ok(ServerCommand::Change(add(o, the_group()?)?))
         }
         DELETE | LIST => {
@@ -207,7 +194,29 @@ pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {
     }
 }
 
-/// The change `-A -m group` asks for, its combination checked.
+/// `-A` changes either the members (`-j` or `-q`) or the learning
+/// (`--learn` or `--no-learn`), one kind at a time; `--learn-timeout` goes
+/// with `--learn`.
+fn check_add_options(
+    members: [Given<'_>; 2],
+    learning: [Given<'_>; 2],
+    timeout: Given<'_>,
+) -> Result<()> {
+    usage::apart(members[0], members[1], "")?;
+    usage::apart(learning[0], learning[1], "")?;
+    for l in learning {
+        for m in members {
+            usage::apart(l, m, ": give them in two commands")?;
+        }
+    }
+    if timeout.1 {
+        let what = "--learn PREFIX,...: the timeout is set with the prefixes";
+        usage::require(timeout.0, &learning[..1], what)?;
+    }
+    Ok(())
+}
+
+/// The change `-A -m group` asks for (its options checked).
 fn add(o: &ServerOptions, group: Ipv4) -> Result<Change> {
     if let Some(prefixes) = &o.learn {
         let learn = LearnConfig {

@@ -225,9 +225,9 @@ fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile, limits: &ServerLimi
         }
     }
     for g in &config.groups {
-        let learning = groups.iter().find(|k| k.group == g.group);
-        let synced = sync_group(kernel, g)
-            .and_then(|()| sync_learning(kernel, g, learning.and_then(|k| k.learning.as_ref())));
+        let in_kernel = groups.iter().find(|k| k.group == g.group);
+        let learning = in_kernel.and_then(|k| k.learning.as_ref());
+        let synced = sync_group(kernel, g).and_then(|()| sync_learning(kernel, g, learning));
         if let Err(e) = synced {
             failures.keep(e, || format!("group {}", g.group))?;
         }
