@@ -76,6 +76,13 @@ pub struct MemberList {
     pub learned: Vec<LearnedMember>,
 }
 
+impl MemberList {
+    /// How many members, configured and learned.
+    pub fn count(&self) -> usize {
+        self.members.len() + self.learned.len()
+    }
+}
+
 /// The server module's global counters and limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerStats {

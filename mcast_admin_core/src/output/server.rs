@@ -30,8 +30,7 @@ fn stat_line(out: &mut String, label: &str, value: u64) {
 /// `-L -m G`: the group, its member count, one member per line: the
 /// configured ones, then the learned ones with the time they have left.
 pub fn list_text(group: Ipv4, list: &MemberList) -> String {
-    let count = list.members.len() + list.learned.len();
-    let mut out = format!("Multicast IP:  {group}\nVM IP List: {count}\n");
+    let mut out = format!("Multicast IP:  {group}\nVM IP List: {}\n", list.count());
     for m in &list.members {
         let _ = writeln!(out, "    {m}");
     }
@@ -73,7 +72,7 @@ struct GroupMembers {
 pub fn list_json(group: Ipv4, list: &MemberList) -> String {
     json_line(&GroupMembers {
         group_ip: group.to_string(),
-        member_count: list.members.len() + list.learned.len(),
+        member_count: list.count(),
         member_array: list.members.iter().map(ToString::to_string).collect(),
         learned: list.learned.iter().map(LearnedJson::from).collect(),
     })
