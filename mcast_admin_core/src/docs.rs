@@ -7,7 +7,10 @@ use crate::side::{Side, CLIENT, SERVER};
 use clap::Command;
 use clap_complete::Shell;
 use clap_mangen::Man;
-use mcast_shared::genl::{client, limits, server};
+use mcast_shared::genl::{client, limits, server, MAX_LEARN_PREFIXES};
+use mcast_shared::learn::{
+    DEFAULT_LEARN_TIMEOUT_S, DEFAULT_QUERY_INTERVAL_S, MAX_LEARN_TIMEOUT_S, MIN_LEARN_TIMEOUT_S,
+};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -159,8 +162,16 @@ fn exit_status(side: &Side) -> Section {
             "A limit was reached: the module's entry limit.",
         ));
     }
-    blocks.push(item(exit::INVALID.to_string(), "A value breaks a rule: a group that is not multicast or 255.255.255.255, a member or server that is not a unicast host address, a link-local group without --allow-link-local."));
-    blocks.push(item(exit::USAGE.to_string(), "The command line is wrong: no command, two commands, a repeated option, an option the command does not take, an unparsable address, address list or port."));
+    let (invalid, unparsable) = if side == &SERVER {
+        (
+            ", a learn prefix with host bits or a learn timeout out of range",
+            "address, address list, port or learn timeout",
+        )
+    } else {
+        ("", "address, address list or port")
+    };
+    blocks.push(item(exit::INVALID.to_string(), format!("A value breaks a rule: a group that is not multicast or 255.255.255.255, a member or server that is not a unicast host address, a link-local group without --allow-link-local{invalid}.")));
+    blocks.push(item(exit::USAGE.to_string(), format!("The command line is wrong: no command, two commands, a repeated option, an option the command does not take, an unparsable {unparsable}.")));
     Section {
         title: "EXIT STATUS",
         blocks,
@@ -169,9 +180,9 @@ fn exit_status(side: &Side) -> Section {
 
 fn files(side: &Side) -> Section {
     let schema = if side == &SERVER {
-        r#"{"multi_group_array":[{"group_ip":"G","member_array":["M",...]}]}"#
+        r#"{"multi_group_array":[{"group_ip":"G","member_array":["M",...]}]}, plus "learn_prefixes":["A.B.C.D/LEN",...] and, when --learn-timeout was given, "learn_timeout":SECONDS on learning groups (learned members are never written)"#
     } else {
-        r#"{"multi_server_info_array":[{"server_ip":"S","group_ip":"G","client_port":P}]}, plus "allow_link_local":true on entries allowed a link-local group (absent when false); client_port may also be a string of decimal digits when read"#
+        r#"{"multi_server_info_array":[{"server_ip":"S","group_ip":"G","client_port":P}]}, plus "allow_link_local":true on entries allowed a link-local group and "no_announce":true on entries added with --no-announce (each absent when false); client_port may also be a string of decimal digits when read"#
     };
     Section {
         title: "FILES",
@@ -204,7 +215,7 @@ fn counters(side: &Side) -> Section {
         blocks.push(para("-P prints the old six lines. They show: tx packets = tx_packets, tx bytes = tx_bytes, no_multi_grp_pkt_count = unmatched, no_multi_member_pkt_drop_count = no_members, route_fail_drop_count = route_fail, no_mem_drop_count = alloc_fail. With --json every counter is printed by name:"));
         blocks.extend(server::COUNTERS.iter().map(|c| item(c.name, c.help)));
         blocks.push(para(
-            "plus max_groups and max_members, the module's limits.",
+            "plus max_groups and max_members, the module's limits, and query_interval (see LEARNING).",
         ));
     } else {
         blocks.push(para("-P prints the old two lines, rx packets and rx bytes. With --json every counter is printed by name:"));
@@ -230,8 +241,8 @@ fn differences(side: &Side) -> Section {
             if side == &SERVER { "No arguments is a usage error, 255 (the old multis_admin printed its usage and exited 0). " } else { "" },
             if side == &SERVER { " An unparsable -j/-q item is a usage error, 255 (was 235)." } else { "" },
         )),
-        item("Output", format!("{} print the old layouts byte for byte; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before{}.", if side == &SERVER { "" } else { ", except that -A re-mapping an existing (server, port) to another group says which group it mapped to before" }, queries(side))),
-        item("New options", format!("--json on the queries; -R/--restore; --import; --config and {}; -V/--version{}. -h is accepted for -H, and long options may be abbreviated as with getopt (--mult).", side.config_env, if side == &SERVER { "" } else { "; --allow-link-local" })),
+        item("Output", format!("{} print the old layouts byte for byte{}; --json prints the same data, and more, as one line of JSON. Successful changes print nothing, as before{}.", queries(side), if side == &SERVER { ", with learning groups and learned members marked (see LEARNING)" } else { ", with one more line for an entry added with --no-announce" }, if side == &SERVER { "" } else { ", except that -A re-mapping an existing (server, port) to another group says which group it mapped to before" })),
+        item("New options", format!("--json on the queries; -R/--restore; --import; --config and {}; -V/--version{}. -h is accepted for -H, and long options may be abbreviated as with getopt (--mult).", side.config_env, if side == &SERVER { "; --learn, --learn-timeout and --no-learn" } else { "; --allow-link-local; --no-announce" })),
         item("Configuration path", format!("The configuration is {} (the old tool kept /usr/local/etc/multi_*_running_config and a separate startup copy). --import adopts an old file once; -R replays the configuration after the module is loaded, and changes made while the module is not loaded are refused rather than lost.", side.default_config)),
     ];
     if side == &SERVER {
@@ -262,6 +273,8 @@ fn examples(side: &Side) -> Section {
             "multis_admin -A -m 239.10.0.1 -j 10.0.1.11,10.0.1.12".into(),
             "multis_admin -A -m 239.10.0.1 -q 10.0.1.12".into(),
             "multis_admin -L -m 239.10.0.1".into(),
+            "multis_admin -A -m 239.10.0.2 --learn 10.0.2.0/24,10.0.3.0/24".into(),
+            "multis_admin -A -m 239.10.0.2 --no-learn".into(),
             "multis_admin -S --json".into(),
             "multis_admin -P".into(),
             "multis_admin -D -m 239.10.0.1".into(),
@@ -272,6 +285,7 @@ fn examples(side: &Side) -> Section {
         vec![
             "multic_admin -A -i 10.0.1.10 -p 5000 -m 239.10.0.1".into(),
             "multic_admin -A -i 10.0.1.20 -p 0 -m 224.0.0.18 --allow-link-local".into(),
+            "multic_admin -A -i 10.0.1.30 -p 5000 -m 239.10.0.3 --no-announce".into(),
             "multic_admin -L".into(),
             "multic_admin -P -i 10.0.1.10 -p 5000 --json".into(),
             "multic_admin -D -i 10.0.1.10 -p 5000".into(),
@@ -297,9 +311,34 @@ fn limits_section(side: &Side) -> Section {
     }
 }
 
+/// Members learned from IGMP: what the server's --learn does, or what the
+/// client announces.
+fn learning(side: &Side) -> Section {
+    if side == &SERVER {
+        return Section {
+            title: "LEARNING",
+            blocks: vec![
+                para(format!("-A -m G --learn PREFIX,... makes group G learn members: a receiver running rust_mcast_client with an entry for this host and G announces its IGMP reports for G to this host, marked; a report from inside one of the prefixes (at most {MAX_LEARN_PREFIXES}; A.B.C.D/LEN, or an address for /32) makes its source a learned member, which gets copies like a configured one, and its leave removes it. The prefixes bound who may add members: only marked reports from our client module count, and only from a unicast host inside them, never a multicast, broadcast, 0.0.0.0, loopback or 240.0.0.0/4 source, nor an address of this host.")),
+                item("Timers", format!("A learned member stays --learn-timeout seconds ({MIN_LEARN_TIMEOUT_S}-{MAX_LEARN_TIMEOUT_S}, default {DEFAULT_LEARN_TIMEOUT_S}: the group membership interval of RFC 3376, robustness 2 times the query interval 125 s plus 10 s) after its last report. The module queries its learned members every query_interval seconds (module parameter of {}, default {DEFAULT_QUERY_INTERVAL_S}; -P --json shows it), and receivers report again; rust_mcast_client also repeats its announcements every announce_interval seconds (its module parameter). Keep the learn timeout above twice query_interval.", SERVER.module)),
+                item("Changes", "--learn again replaces the prefixes and the timeout (without --learn-timeout the default applies). --no-learn stops learning and forgets the learned members. Neither goes with -j or -q, which change the configured members only. Learned members count toward max_members."),
+                item("Listing", "-L prints the learned members after the configured ones, each marked \"learned\" with the seconds it has left; -S prints a learning group's prefixes, timeout and learned count after its address. With --json, -L adds \"learned\":[{\"address\",\"expires_ms\"}], -S and -P -m add learn_prefixes, learn_timeout and learned_count for a learning group; member_count counts configured and learned members."),
+                item("Saving", "The configuration file keeps the prefixes and the timeout, and -R restores them. Learned members are soft state, never written: after a reload the module learns them again from the next reports."),
+            ],
+        };
+    }
+    Section {
+        title: "IGMP ANNOUNCEMENTS",
+        blocks: vec![
+            para(format!("When an application on this host joins or leaves group G, {} sends a marked unicast copy of the host's IGMP report to the server of every entry for G, so a server that learns (multis_admin --learn) adds or removes this host as a member. The server's marked queries are restored to 224.0.0.1, so the host answers them as usual; announce_interval (module parameter of {}) sets how often the announcements are repeated unprompted.", CLIENT.module, CLIENT.module)),
+            item("--no-announce", "For an entry whose server does not learn (e.g. the old tool): the host's reports for the entry's group are not sent to it. Saved as \"no_announce\":true and restored by -R; -L prints \"IGMP Announce:  no\" for it, -L --json \"no_announce\":true."),
+        ],
+    }
+}
+
 /// The extra sections of a tool's man page.
 pub fn sections(side: &Side) -> Vec<Section> {
     vec![
+        learning(side),
         counters(side),
         limits_section(side),
         exit_status(side),

@@ -41,6 +41,9 @@ pub enum Error {
     /// A value is not a decimal port number.
     #[error("{}: not a port (a decimal number from 0 to 65535)", shown(.0))]
     BadPort(String),
+    /// A value is not a decimal number of seconds.
+    #[error("{}: not a number of seconds", shown(.0))]
+    BadSeconds(String),
     /// A configuration rule, checked before the kernel was asked.
     #[error("{0}")]
     Rule(ConfigError),
@@ -162,7 +165,9 @@ impl Error {
     pub fn exit_status(&self) -> u8 {
         use ConfigError::*;
         match self {
-            Error::Usage(_) | Error::BadAddress(_) | Error::BadPort(_) => exit::USAGE,
+            Error::Usage(_) | Error::BadAddress(_) | Error::BadPort(_) | Error::BadSeconds(_) => {
+                exit::USAGE
+            }
             Error::Rule(NoSuchGroup(_) | NoSuchEntry { .. }) => exit::NOT_FOUND,
             Error::Rule(EntryExists { .. }) => exit::EXISTS,
             Error::Rule(TooManyGroups { .. } | TooManyMembers { .. } | TooManyEntries { .. }) => {

@@ -55,6 +55,17 @@ pub fn require(command: &str, options: &[Given<'_>], what: &str) -> Result<()> {
     }
 }
 
+/// Refuses `a` together with `b`; `advice` ends the message.
+pub fn apart(a: Given<'_>, b: Given<'_>, advice: &str) -> Result<()> {
+    if a.1 && b.1 {
+        return Err(Error::Usage(format!(
+            "{} and {} cannot be combined{advice}",
+            a.0, b.0
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses `option` unless one of the commands it goes with is the one given.
 pub fn only_with(option: Given<'_>, command: &str, allowed: &[&str], names: &str) -> Result<()> {
     if option.1 && !allowed.contains(&command) {
@@ -102,6 +113,17 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "-L/--list needs -m/--multiip GROUP"
+        );
+        assert!(apart(("-j", true), ("-q", false), "").is_ok());
+        assert_eq!(
+            apart(
+                ("--learn", true),
+                ("-j/--join", true),
+                ": give them in two commands"
+            )
+            .unwrap_err()
+            .to_string(),
+            "--learn and -j/--join cannot be combined: give them in two commands"
         );
         assert!(only_with(("--json", true), "-L/--list", &["-L/--list"], "-L").is_ok());
         assert_eq!(

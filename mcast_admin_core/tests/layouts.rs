@@ -5,7 +5,9 @@
 //! output with the same files (`testing::layout_golden`), so each is kept once.
 
 use mcast_admin_core::config::ClientEntry;
-use mcast_admin_core::kernel::{ClientStats, EntryInfo, GroupInfo, ServerStats, Traffic};
+use mcast_admin_core::kernel::{
+    ClientStats, EntryInfo, GroupInfo, LearnedMember, Learning, MemberList, ServerStats, Traffic,
+};
 use mcast_admin_core::output::{client, server};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::genl::{client as cg, server as sg};
@@ -28,6 +30,32 @@ fn group(text: &str, member_count: u32, packets: u64, bytes: u64) -> GroupInfo {
         group: ip(text),
         member_count,
         tx: Traffic { packets, bytes },
+        learning: None,
+    }
+}
+
+/// A group with one member that learns from two prefixes and has learned two.
+fn learning_group() -> GroupInfo {
+    let mut prefixes = mcast_shared::learn::Prefixes::default();
+    for text in ["10.0.2.0/24", "10.0.3.7/32"] {
+        prefixes
+            .push(mcast_shared::learn::Prefix::parse(text).unwrap())
+            .unwrap();
+    }
+    GroupInfo {
+        learning: Some(Learning {
+            prefixes,
+            timeout: 260,
+            learned_count: 2,
+        }),
+        ..group("239.10.0.9", 3, 0, 0)
+    }
+}
+
+fn static_members() -> MemberList {
+    MemberList {
+        members: vec![ip("10.0.1.11"), ip("10.0.1.12")],
+        learned: Vec::new(),
     }
 }
 
@@ -42,24 +70,42 @@ fn server_stats() -> ServerStats {
         counters,
         max_groups: 1024,
         max_members: 1024,
+        query_interval: 125,
     }
 }
 
 #[test]
 fn server_list() {
-    let members = [ip("10.0.1.11"), ip("10.0.1.12")];
-    golden(
-        "server_list.txt",
-        &server::list_text(ip("239.10.0.1"), &members),
-    );
+    let g = ip("239.10.0.1");
+    golden("server_list.txt", &server::list_text(g, &static_members()));
     golden(
         "server_list_empty.txt",
-        &server::list_text(ip("239.10.0.1"), &[]),
+        &server::list_text(g, &MemberList::default()),
     );
     golden(
         "server_list_json.txt",
-        &server::list_json(ip("239.10.0.1"), &members),
+        &server::list_json(g, &static_members()),
     );
+}
+
+#[test]
+fn server_list_learned() {
+    let list = MemberList {
+        members: vec![ip("10.0.1.11")],
+        learned: vec![
+            LearnedMember {
+                address: ip("10.0.2.2"),
+                expires_ms: 253_001,
+            },
+            LearnedMember {
+                address: ip("10.0.3.7"),
+                expires_ms: 0,
+            },
+        ],
+    };
+    let g = ip("239.10.0.9");
+    golden("server_list_learned.txt", &server::list_text(g, &list));
+    golden("server_list_learned_json.txt", &server::list_json(g, &list));
 }
 
 #[test]
@@ -72,6 +118,15 @@ fn server_show() {
     golden("server_show_empty.txt", &server::show_text(&[]));
     golden("server_show_json.txt", &server::show_json(&groups));
     golden("server_show_empty_json.txt", &server::show_json(&[]));
+    let with_learning = [groups[0], learning_group()];
+    golden(
+        "server_show_learning.txt",
+        &server::show_text(&with_learning),
+    );
+    golden(
+        "server_show_learning_json.txt",
+        &server::show_json(&with_learning),
+    );
 }
 
 #[test]
@@ -97,6 +152,7 @@ fn entries() -> Vec<EntryInfo> {
                 port: 5000,
                 group: ip("239.10.0.1"),
                 allow_link_local: false,
+                no_announce: false,
             },
             rx: Traffic {
                 packets: 7,
@@ -109,6 +165,18 @@ fn entries() -> Vec<EntryInfo> {
                 port: 0,
                 group: ip("224.0.0.18"),
                 allow_link_local: true,
+                no_announce: false,
+            },
+            rx: Traffic::default(),
+        },
+        // Its sender runs the old tool, which does not learn.
+        EntryInfo {
+            entry: ClientEntry {
+                server: ip("10.0.1.30"),
+                port: 6000,
+                group: ip("239.10.0.3"),
+                allow_link_local: false,
+                no_announce: true,
             },
             rx: Traffic::default(),
         },

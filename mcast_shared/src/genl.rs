@@ -156,7 +156,8 @@ pub mod server {
         },
         Counter {
             name: "igmp_reports",
-            help: "group memberships reported by marked IGMP from inside a learning group's prefixes",
+            help: "group memberships reported by marked IGMP from inside a learning group's \
+                   prefixes",
         },
         Counter {
             name: "igmp_leaves",
@@ -164,8 +165,9 @@ pub mod server {
         },
         Counter {
             name: "igmp_refused",
-            help: "marked IGMP records ignored: unknown or non-learning group, source outside the prefixes, \
-                   not a unicast host, this host, or a packet that is not a valid report",
+            help: "marked IGMP records ignored: unknown or non-learning group, source outside \
+                   the prefixes, not a unicast host, this host, or a packet that is not a valid \
+                   report",
         },
         Counter {
             name: "igmp_limited",
@@ -302,7 +304,8 @@ pub mod client {
         },
         Counter {
             name: "igmp_announced",
-            help: "marked copies of this host's IGMP reports sent to the senders of its entries' groups",
+            help: "marked copies of this host's IGMP reports sent to the senders of its entries' \
+                   groups",
         },
         Counter {
             name: "igmp_queries",

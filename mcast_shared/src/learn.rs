@@ -154,7 +154,8 @@ impl Prefixes {
     /// Writes the `LEARN_PREFIXES` payload into `out`; returns its length.
     pub fn encode(&self, out: &mut [u8; MAX_LEARN_PREFIXES * LEARN_PREFIX_BYTES]) -> usize {
         for (i, p) in self.as_slice().iter().enumerate() {
-            out[i * LEARN_PREFIX_BYTES..(i + 1) * LEARN_PREFIX_BYTES].copy_from_slice(&p.to_bytes());
+            out[i * LEARN_PREFIX_BYTES..(i + 1) * LEARN_PREFIX_BYTES]
+                .copy_from_slice(&p.to_bytes());
         }
         self.count * LEARN_PREFIX_BYTES
     }
@@ -195,7 +196,15 @@ mod tests {
         assert_eq!(p.to_string(), "10.0.2.0/24");
         assert_eq!(Prefix::parse("10.0.2.7").unwrap().len, 32);
         assert_eq!(Prefix::parse("0.0.0.0/0").unwrap().len, 0);
-        for bad in ["10.0.2.1/24", "10.0.2.0/33", "10.0.2.0/", "10.0.2.0/024", "10.0.2/24", "x/8", "10.0.0.0/+8"] {
+        for bad in [
+            "10.0.2.1/24",
+            "10.0.2.0/33",
+            "10.0.2.0/",
+            "10.0.2.0/024",
+            "10.0.2/24",
+            "x/8",
+            "10.0.0.0/+8",
+        ] {
             assert_eq!(Prefix::parse(bad), Err(ConfigError::BadPrefix), "{bad}");
         }
     }
@@ -205,7 +214,9 @@ mod tests {
         let p = Prefix::parse("10.0.2.0/24").unwrap();
         assert!(p.contains(Ipv4([10, 0, 2, 255])));
         assert!(!p.contains(Ipv4([10, 0, 3, 1])));
-        assert!(Prefix::parse("0.0.0.0/0").unwrap().contains(Ipv4([192, 0, 2, 1])));
+        assert!(Prefix::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(Ipv4([192, 0, 2, 1])));
         let host = Prefix::parse("10.0.2.7").unwrap();
         assert!(host.contains(Ipv4([10, 0, 2, 7])) && !host.contains(Ipv4([10, 0, 2, 8])));
     }
@@ -233,11 +244,14 @@ mod tests {
         assert_eq!(Prefixes::decode(&too_many).unwrap().as_slice().len(), 1);
         let mut many = Prefixes::default();
         for i in 0..MAX_LEARN_PREFIXES as u8 {
-            many.push(Prefix::new(Ipv4([10, i, 0, 0]), 16).unwrap()).unwrap();
+            many.push(Prefix::new(Ipv4([10, i, 0, 0]), 16).unwrap())
+                .unwrap();
         }
         assert_eq!(
             many.push(Prefix::parse("10.99.0.0/16").unwrap()),
-            Err(ConfigError::TooManyPrefixes { limit: MAX_LEARN_PREFIXES as u32 })
+            Err(ConfigError::TooManyPrefixes {
+                limit: MAX_LEARN_PREFIXES as u32
+            })
         );
     }
 
@@ -246,7 +260,13 @@ mod tests {
         let mut ps = Prefixes::default();
         ps.push(Prefix::parse("0.0.0.0/0").unwrap()).unwrap();
         assert!(ps.admits(Ipv4([10, 0, 2, 2])));
-        for bad in [[224, 0, 0, 1], [255, 255, 255, 255], [0, 0, 0, 0], [127, 0, 0, 1], [240, 0, 0, 1]] {
+        for bad in [
+            [224, 0, 0, 1],
+            [255, 255, 255, 255],
+            [0, 0, 0, 0],
+            [127, 0, 0, 1],
+            [240, 0, 0, 1],
+        ] {
             assert!(!ps.admits(Ipv4(bad)), "{bad:?}");
         }
         assert!(!Prefixes::default().admits(Ipv4([10, 0, 2, 2])));

@@ -14,10 +14,10 @@ pub mod error;
 pub mod genl;
 /// IGMP messages: reading reports, building queries (learned membership).
 pub mod igmp;
-/// Learning members from IGMP: prefixes, timers, rate limits.
-pub mod learn;
 /// Open-addressing index used for O(1) lookups on the packet path.
 pub mod index;
+/// Learning members from IGMP: prefixes, timers, rate limits.
+pub mod learn;
 /// Packet decisions: which datagrams match and how copies are rewritten.
 pub mod packet;
 /// Configuration rules: what a valid group, member or client entry is.

@@ -1,5 +1,6 @@
 //! The command line of `multic_admin`: the old tool's options, plus
-//! `--allow-link-local`, `--json`, `-R`, `--import` and `--config`.
+//! `--allow-link-local`, `--no-announce`, `--json`, `-R`, `--import` and
+//! `--config`.
 
 use clap::{ArgAction, Parser};
 use mcast_admin_core::cli::{Generate, Tool};
@@ -75,6 +76,9 @@ pub struct Cli {
     /// Allow a link-local group (224.0.0.0/24, e.g. VRRP's 224.0.0.18) for this entry
     #[arg(long = "allow-link-local", help_heading = "Options")]
     pub allow_link_local: bool,
+    /// Do not announce this host's IGMP reports for group -m to server -i (a server that does not learn, e.g. the old tool)
+    #[arg(long = "no-announce", help_heading = "Options")]
+    pub no_announce: bool,
     /// Print -L or -P output as JSON
     #[arg(long = "json", help_heading = "Options")]
     pub json: bool,
@@ -103,6 +107,7 @@ impl Cli {
             port: self.port.clone(),
             group: self.multiip.clone(),
             allow_link_local: self.allow_link_local,
+            no_announce: self.no_announce,
             json: self.json,
         }
     }

@@ -80,7 +80,20 @@ fn the_old_spellings_parse() {
         "224.0.0.18",
         "--allow-link-local",
     ]);
-    assert!(vrrp.allow_link_local);
+    assert!(vrrp.allow_link_local && !vrrp.no_announce);
+    assert!(
+        options(&[
+            "-A",
+            "-i",
+            "10.0.1.30",
+            "-p",
+            "6000",
+            "-m",
+            "239.10.0.3",
+            "--no-announce"
+        ])
+        .no_announce
+    );
     assert!(options(&["-L", "--json"]).json && options(&["-C"]).clear && options(&["-R"]).restore);
     assert_eq!(
         options(&["-P", "-i", "10.0.1.10", "-p", "08"])
@@ -164,6 +177,8 @@ fn man_page_and_completions() {
     let page = std::fs::read_to_string(dir.path().join("multic_admin.8")).unwrap();
     for needle in [
         "\\-\\-allow\\-link\\-local",
+        "\\-\\-no\\-announce",
+        "announce_interval",
         "\\-\\-port",
         "DIFFERENCES",
         "octal",
@@ -174,7 +189,9 @@ fn man_page_and_completions() {
     for name in ["multic_admin.bash", "_multic_admin", "multic_admin.fish"] {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert!(
-            text.contains("allow-link-local") && !text.contains("generate"),
+            text.contains("allow-link-local")
+                && text.contains("no-announce")
+                && !text.contains("generate"),
             "{name}"
         );
     }
@@ -205,6 +222,16 @@ fn a_session_against_the_fake_module() {
         ],
         &["-A", "-i", "10.0.1.30", "-p", "08", "-m", "239.10.0.3"],
         &["-D", "-i", "10.0.1.30", "-p", "8"],
+        &[
+            "-A",
+            "-i",
+            "10.0.1.30",
+            "-p",
+            "6000",
+            "-m",
+            "239.10.0.3",
+            "--no-announce",
+        ],
     ] {
         let said = run(&mut kernel, args);
         let remapped =

@@ -1,5 +1,6 @@
 //! The command line of `multis_admin`: the old tool's options, plus
-//! `--json`, `-R`, `--import` and `--config`.
+//! `--learn`, `--learn-timeout`, `--no-learn`, `--json`, `-R`, `--import`
+//! and `--config`.
 
 use clap::{ArgAction, Parser};
 use mcast_admin_core::cli::{Generate, Tool};
@@ -22,7 +23,7 @@ use std::process::ExitCode;
     after_help = "Give exactly one command. See multis_admin(8) for exit statuses, files and the differences from the old tool."
 )]
 pub struct Cli {
-    /// Create group -m if absent; with -j add members, with -q remove members
+    /// Create group -m if absent; with -j add members, with -q remove members, with --learn or --no-learn set its learning
     #[arg(short = 'A', long = "add", help_heading = "Commands")]
     pub add: bool,
     /// Delete group -m
@@ -74,6 +75,19 @@ pub struct Cli {
         help_heading = "Options"
     )]
     pub quit: Option<String>,
+    /// Learn members from our clients' IGMP reports sent from inside these prefixes (A.B.C.D/LEN or an address); with -A -m
+    #[arg(long = "learn", value_name = "PREFIX,...", help_heading = "Options")]
+    pub learn: Option<String>,
+    /// Seconds a learned member stays without a new report, 2-86400 [default: 260]; with --learn
+    #[arg(
+        long = "learn-timeout",
+        value_name = "SECONDS",
+        help_heading = "Options"
+    )]
+    pub learn_timeout: Option<String>,
+    /// Stop learning and forget the learned members; with -A -m
+    #[arg(long = "no-learn", help_heading = "Options")]
+    pub no_learn: bool,
     /// Print -L, -S or -P output as JSON
     #[arg(long = "json", help_heading = "Options")]
     pub json: bool,
@@ -102,6 +116,9 @@ impl Cli {
             group: self.multiip.clone(),
             join: self.join.clone(),
             quit: self.quit.clone(),
+            learn: self.learn.clone(),
+            learn_timeout: self.learn_timeout.clone(),
+            no_learn: self.no_learn,
             json: self.json,
         }
     }

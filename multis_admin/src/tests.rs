@@ -12,6 +12,7 @@ use mcast_admin_core::docs;
 use mcast_admin_core::kernel::fake::FakeServer;
 use mcast_admin_core::server::{execute, resolve, ServerOptions};
 use mcast_admin_core::testing;
+use mcast_shared::addr::Ipv4;
 use std::path::PathBuf;
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -85,6 +86,30 @@ fn the_old_spellings_parse() {
         options(&["--import", "/old"]).import,
         Some(PathBuf::from("/old"))
     );
+    assert_eq!(
+        options(&[
+            "-A",
+            "-m",
+            "239.1.1.1",
+            "--learn",
+            "10.0.2.0/24",
+            "--learn-timeout=600"
+        ]),
+        ServerOptions {
+            add: true,
+            group: Some("239.1.1.1".into()),
+            learn: Some("10.0.2.0/24".into()),
+            learn_timeout: Some("600".into()),
+            ..Default::default()
+        }
+    );
+    assert!(options(&["-A", "-m", "239.1.1.1", "--no-learn"]).no_learn);
+    // --learn is a prefix of --learn-timeout: the exact name wins.
+    assert!(
+        options(&["-A", "-m", "239.1.1.1", "--learn", "10.0.2.0/24"])
+            .learn_timeout
+            .is_none()
+    );
 }
 
 #[test]
@@ -107,6 +132,10 @@ fn usage_errors_are_one_line() {
         "a value is required for '--multiip <GROUP>' but none was supplied"
     );
     assert_eq!(clap_error(&["--c"]), "unexpected argument '--c' found");
+    assert_eq!(
+        clap_error(&["-A", "-m", "239.1.1.1", "--learn"]),
+        "a value is required for '--learn <PREFIX,...>' but none was supplied"
+    );
     for args in [&["-S", "-S"][..], &["-X"], &["-S", "stray"]] {
         assert!(!clap_error(args).contains('\n'));
     }
@@ -164,6 +193,12 @@ fn man_page_and_completions() {
         "\\-\\-multiip",
         "\\-\\-restore",
         "\\-\\-import",
+        "\\-\\-learn",
+        "\\-\\-learn\\-timeout",
+        "\\-\\-no\\-learn",
+        "LEARNING",
+        "query_interval",
+        "announce_interval",
         "DIFFERENCES",
         "EXIT STATUS",
         "MULTIS_CONFIG",
@@ -253,4 +288,43 @@ fn a_session_against_the_fake_module() {
         &query(&["-P", "-m", "239.10.0.1", "--json"]),
     );
     assert!(!file.path().exists() && !file.lock_path().exists());
+}
+
+/// Learning as the operator drives it: set, list with what the module
+/// learned, show, save; learned members never reach the file.
+#[test]
+fn a_learning_session_against_the_fake_module() {
+    let (out, mut kernel, config) = session(&[
+        &["-A", "-m", "239.10.0.7", "-j", "10.0.1.21,10.0.1.22"],
+        &["-A", "-m", "239.10.0.9", "--learn", "10.0.2.0/24,10.0.3.7"],
+        &["-A", "-m", "239.10.0.9", "-j", "10.0.1.11"],
+    ]);
+    assert!(out.iter().all(String::is_empty), "changes print nothing");
+    let ip = |text| Ipv4::parse(text).unwrap();
+    let group = ip("239.10.0.9");
+    assert!(kernel.learn_member(group, ip("10.0.2.2"), 253_001));
+    assert!(kernel.learn_member(group, ip("10.0.3.7"), 0));
+    // Outside the prefixes: not learned, as by the module.
+    assert!(!kernel.learn_member(group, ip("10.0.3.8"), 1));
+    golden("learning_config.txt", &config);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = ConfigFile::new(dir.path().join("never_written.json"));
+    let mut query = |args: &[&str]| {
+        let mut out = Vec::new();
+        let command = resolve(&options(args)).unwrap();
+        execute(&command, &mut kernel, &file, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    testing::layout_golden("server_show_learning.txt", &query(&["-S"]));
+    testing::layout_golden("server_show_learning_json.txt", &query(&["-S", "--json"]));
+    testing::layout_golden(
+        "server_list_learned.txt",
+        &query(&["-L", "-m", "239.10.0.9"]),
+    );
+    testing::layout_golden(
+        "server_list_learned_json.txt",
+        &query(&["-L", "-m", "239.10.0.9", "--json"]),
+    );
+    assert!(!file.path().exists());
 }

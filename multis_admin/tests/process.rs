@@ -21,7 +21,7 @@ fn stderr(out: &Output) -> String {
 fn statuses_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("etc/multi_server.json");
-    let cases: [(&[&str], i32, &str); 6] = [
+    let cases: [(&[&str], i32, &str); 8] = [
         (
             &[],
             255,
@@ -51,6 +51,16 @@ fn statuses_and_messages() {
             &["-A", "-m", "239.1.1.1", "-j", "10.0.0.1,224.0.0.1"],
             235,
             "224.0.0.1: a member must be a unicast host address\n",
+        ),
+        (
+            &["-A", "-m", "239.1.1.1", "--learn", "10.0.2.1/24"],
+            235,
+            "10.0.2.1/24: a learn prefix is ADDRESS/LENGTH (0-32) without host bits, e.g. 10.0.2.0/24\n",
+        ),
+        (
+            &["-A", "-m", "239.1.1.1", "--learn-timeout", "600"],
+            255,
+            "--learn-timeout needs --learn PREFIX,...: the timeout is set with the prefixes\n",
         ),
     ];
     for (args, status, message) in cases {

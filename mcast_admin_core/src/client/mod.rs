@@ -43,6 +43,8 @@ pub struct ClientOptions {
     pub group: Option<String>,
     /// `--allow-link-local`
     pub allow_link_local: bool,
+    /// `--no-announce`
+    pub no_announce: bool,
     /// `--json`
     pub json: bool,
 }
@@ -83,7 +85,7 @@ pub enum Query {
 /// A change of the module (and, except for a restore, of the file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// `-A -i S -p P -m G [--allow-link-local]`
+    /// `-A -i S -p P -m G [--allow-link-local] [--no-announce]`
     Add(ClientEntry),
     /// `-D -i S -p P`
     Delete {
@@ -122,6 +124,7 @@ pub fn resolve(o: &ClientOptions) -> Result<ClientCommand> {
         &[ADD, IMPORT],
         "-A or --import",
     )?;
+    usage::only_with(("--no-announce", o.no_announce), command, &[ADD], "-A")?;
     let key = || -> Result<(Ipv4, u16)> {
         Ok((
             parse::address(o.server.as_deref().unwrap_or_default())?,
@@ -142,6 +145,7 @@ pub fn resolve(o: &ClientOptions) -> Result<ClientCommand> {
                 port,
                 group,
                 allow_link_local: o.allow_link_local,
+                no_announce: o.no_announce,
             };
             entry.check()?;
             Ok(ClientCommand::Change(Change::Add(entry)))

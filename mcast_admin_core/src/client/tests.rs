@@ -52,6 +52,7 @@ fn entry(port: u16, group: Ipv4) -> ClientEntry {
         port,
         group,
         allow_link_local: false,
+        no_announce: false,
     }
 }
 
@@ -523,6 +524,21 @@ fn combinations() {
             },
             "--allow-link-local goes only with -A or --import",
         ),
+        (
+            ClientOptions {
+                no_announce: true,
+                import: Some("f".into()),
+                ..o()
+            },
+            "--no-announce goes only with -A",
+        ),
+        (
+            ClientOptions {
+                no_announce: true,
+                ..del("10.0.1.10", "1")
+            },
+            "--no-announce goes only with -A",
+        ),
     ];
     for (options, message) in cases {
         let e = resolve(&options).unwrap_err();
@@ -592,4 +608,50 @@ fn remapping_an_entry_names_the_group_it_had() {
         env.args(add("10.0.1.10", "5000", "239.10.0.2")).unwrap(),
         "sender 10.0.1.10 port 5000 mapped to 239.10.0.1 before; now to 239.10.0.2\n"
     );
+}
+
+/// `--no-announce` is a flag of the entry, like `--allow-link-local`: sent
+/// to the module, saved, listed and restored.
+#[test]
+fn no_announce_is_kept_with_the_entry() {
+    let mut env = Env::new(FILE);
+    let quiet = || ClientOptions {
+        no_announce: true,
+        ..add("10.0.1.10", "5000", "239.10.0.1")
+    };
+    env.args(quiet()).unwrap();
+    assert_eq!(
+        env.kernel.gate.log[1],
+        "ADD_ENTRY 10.0.1.10 5000 239.10.0.1 flags=2"
+    );
+    let saved = ONE_ENTRY.replace(
+        "\"client_port\":5000\n",
+        "\"client_port\":5000,\n      \"no_announce\":true\n",
+    );
+    assert_eq!(env.text().unwrap(), saved);
+    let list = env
+        .run(ClientCommand::Query(Query::List { json: false }))
+        .unwrap();
+    assert!(
+        list.ends_with("Multicast  IP:  239.10.0.1\nIGMP Announce:  no\n\n\n"),
+        "{list}"
+    );
+    let json = env
+        .run(ClientCommand::Query(Query::List { json: true }))
+        .unwrap();
+    assert!(json.contains("\"no_announce\":true"), "{json}");
+
+    // The same entry again is refused; without the flag it is an update.
+    assert_eq!(env.args(quiet()).unwrap_err().exit_status(), 232);
+    assert_eq!(
+        env.args(add("10.0.1.10", "5000", "239.10.0.1")).unwrap(),
+        ""
+    );
+    assert!(!env.kernel.entries[0].entry.no_announce);
+    assert_eq!(env.text().unwrap(), ONE_ENTRY);
+
+    // -R gives the module the flag the file has.
+    env.write(&saved);
+    env.run(ClientCommand::Change(Change::Restore)).unwrap();
+    assert!(env.kernel.entries[0].entry.no_announce);
 }

@@ -1,7 +1,8 @@
 //! The client's configuration file, in the old tool's schema:
 //! `{"multi_server_info_array":[{"server_ip":"S","group_ip":"G","client_port":P}]}`
-//! plus `"allow_link_local":true` on entries that need it (absent when
-//! false, so the old tool's files read unchanged).
+//! plus `"allow_link_local":true` on entries that need it and
+//! `"no_announce":true` on entries whose sender does not learn (each absent
+//! when false, so the old tool's files read unchanged).
 
 use super::fields::{top_array, Element};
 use super::json_c::Json;
@@ -27,15 +28,24 @@ pub struct ClientEntry {
     pub group: Ipv4,
     /// The entry may restore to a link-local group (224.0.0.0/24).
     pub allow_link_local: bool,
+    /// The host's IGMP reports for the group are not announced to the server.
+    pub no_announce: bool,
 }
 
 impl ClientEntry {
     /// The entry's flags for the kernel.
     pub fn flags(&self) -> u32 {
-        if self.allow_link_local {
-            flags::ALLOW_LINK_LOCAL
-        } else {
-            0
+        let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        flag(self.allow_link_local, flags::ALLOW_LINK_LOCAL)
+            | flag(self.no_announce, flags::NO_ANNOUNCE)
+    }
+
+    /// Sets the flags the kernel reports (unknown bits are ignored).
+    pub fn with_flags(self, bits: u32) -> Self {
+        ClientEntry {
+            allow_link_local: bits & flags::ALLOW_LINK_LOCAL != 0,
+            no_announce: bits & flags::NO_ANNOUNCE != 0,
+            ..self
         }
     }
 
@@ -80,16 +90,13 @@ impl ClientConfig {
                     "not a port (a decimal number from 0 to 65535)",
                 )
             })?;
-            let allowed = match element.get("allow_link_local") {
-                None => allow_link_local && group.is_link_local_multicast(),
-                Some(Value::Bool(b)) => *b,
-                Some(_) => return Err(element.problem("allow_link_local", "not true or false")),
-            };
+            let link_local_default = allow_link_local && group.is_link_local_multicast();
             let entry = ClientEntry {
                 server,
                 port,
                 group,
-                allow_link_local: allowed,
+                allow_link_local: flag(&element, "allow_link_local", link_local_default)?,
+                no_announce: flag(&element, "no_announce", false)?,
             };
             entry.check().map_err(|e| match e {
                 ConfigError::LinkLocalNotAllowed(_) => {
@@ -121,6 +128,9 @@ impl ClientConfig {
             ];
             if e.allow_link_local {
                 fields.push(("allow_link_local", Json::Bool(true)));
+            }
+            if e.no_announce {
+                fields.push(("no_announce", Json::Bool(true)));
             }
             Json::Object(fields)
         });
@@ -186,6 +196,15 @@ impl ClientConfig {
     }
 }
 
+/// The boolean field `key` of an entry; `absent` when it is not there.
+fn flag(element: &Element<'_>, key: &str, absent: bool) -> Result<bool, String> {
+    match element.get(key) {
+        None => Ok(absent),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(element.problem(key, "not true or false")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +218,36 @@ mod tests {
             port,
             group,
             allow_link_local: false,
+            no_announce: false,
         }
+    }
+
+    #[test]
+    fn no_announce_round_trips() {
+        let text = "{\n  \"multi_server_info_array\":[\n    {\n      \"server_ip\":\"10.0.1.10\",\n      \"group_ip\":\"224.0.0.18\",\n      \"client_port\":0,\n      \"allow_link_local\":true,\n      \"no_announce\":true\n    }\n  ]\n}";
+        let config = ClientConfig::parse(text, false).unwrap();
+        let e = config.entries[0];
+        assert!(e.allow_link_local && e.no_announce);
+        assert_eq!(e.flags(), flags::ALLOW_LINK_LOCAL | flags::NO_ANNOUNCE);
+        assert_eq!(
+            entry(1, G).with_flags(e.flags() | 0x80),
+            ClientEntry {
+                port: 1,
+                group: G,
+                ..e
+            }
+        );
+        assert_eq!(config.to_json_c(), text);
+        let quiet = r#"{"multi_server_info_array":[{"server_ip":"10.0.1.10","group_ip":"239.10.0.1","client_port":1,"no_announce":false}]}"#;
+        assert_eq!(
+            ClientConfig::parse(quiet, false).unwrap().entries,
+            [entry(1, G)]
+        );
+        let bad = r#"{"multi_server_info_array":[{"server_ip":"10.0.1.10","group_ip":"239.10.0.1","client_port":1,"no_announce":"yes"}]}"#;
+        assert_eq!(
+            ClientConfig::parse(bad, false).unwrap_err(),
+            "multi_server_info_array[0].no_announce: not true or false"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::parse;
 use mcast_shared::addr::Ipv4;
+use mcast_shared::learn::Prefix;
 use serde_json::{Map, Value};
 
 /// Parses `text` and returns its top-level array under `key`; a file
@@ -61,14 +62,34 @@ impl<'a> Element<'a> {
 /// A JSON string holding a strict dotted quad. A value too long for a
 /// message (a hostile file's megabyte string or array) is shown cut short.
 pub fn address_value(value: &Value) -> Result<Ipv4, String> {
+    string_value(value, ("an IPv4 address", "an address"), |text| {
+        parse::address(text).map_err(|e| e.to_string())
+    })
+}
+
+/// A JSON string holding a learn prefix (`A.B.C.D/LEN`), shown like
+/// [`address_value`]'s.
+pub fn prefix_value(value: &Value) -> Result<Prefix, String> {
+    string_value(value, ("a learn prefix", "a prefix"), |text| {
+        parse::prefix(text).map_err(|e| e.to_string())
+    })
+}
+
+/// A JSON string read by `read`, whose errors name the text. `names` are
+/// what the string should be (for a string too long to show) and what
+/// kind of string (for another value).
+fn string_value<T>(
+    value: &Value,
+    (what, kind): (&str, &str),
+    read: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
     match value {
-        Value::String(text) if text.len() > SHOWN => Err(format!(
-            "{}: not an IPv4 address",
-            cut_short(&Value::String(text.clone()).to_string())
-        )),
-        Value::String(text) => parse::address(text).map_err(|e| e.to_string()),
+        Value::String(text) if text.len() > SHOWN => {
+            Err(format!("{}: not {what}", cut_short(&value.to_string())))
+        }
+        Value::String(text) => read(text),
         other => Err(format!(
-            "{} is not an address string",
+            "{} is not {kind} string",
             cut_short(&other.to_string())
         )),
     }

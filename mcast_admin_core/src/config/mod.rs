@@ -5,10 +5,12 @@ pub mod client;
 pub mod document;
 mod fields;
 pub mod json_c;
+pub mod learn;
 pub mod server;
 pub mod store;
 
 pub use client::{ClientConfig, ClientEntry};
 pub use document::Document;
+pub use learn::LearnConfig;
 pub use server::{GroupConfig, ServerConfig, ServerLimits};
 pub use store::{ConfigFile, Locked};

@@ -1,8 +1,10 @@
 //! The server's configuration file, in the old tool's schema:
-//! `{"multi_group_array":[{"group_ip":"G","member_array":["M",...]}]}`.
+//! `{"multi_group_array":[{"group_ip":"G","member_array":["M",...]}]}`,
+//! plus a learning group's keys (see [`super::learn`]).
 
 use super::fields::{address_value, top_array, Element};
 use super::json_c::Json;
+use super::learn::LearnConfig;
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::ConfigError;
 use mcast_shared::genl::limits;
@@ -19,6 +21,19 @@ pub struct GroupConfig {
     pub group: Ipv4,
     /// Its members, without duplicates.
     pub members: Vec<Ipv4>,
+    /// Its learning; `None` when it does not learn.
+    pub learn: Option<LearnConfig>,
+}
+
+impl GroupConfig {
+    /// `group` without members or learning.
+    pub fn new(group: Ipv4) -> Self {
+        GroupConfig {
+            group,
+            members: Vec::new(),
+            learn: None,
+        }
+    }
 }
 
 /// Every configured group, in the order they were created.
@@ -31,7 +46,8 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Reads and checks a file's text. Every address must be valid; a
     /// group listed twice (the old generator script could write that) is
-    /// merged, as the old replay did; duplicate members are dropped. Time
+    /// merged, as the old replay did; duplicate members are dropped, and
+    /// the later learning settings win. Time
     /// linear in the file's size: a hostile file of 100 000 groups or
     /// members reads in well under a second.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -56,15 +72,17 @@ impl ServerConfig {
                     .collect::<Result<Vec<_>, String>>()?,
                 Some(_) => return Err(element.problem("member_array", "not an array")),
             };
+            let learn = LearnConfig::read(&element)?;
             let (place, known) = index.entry(group).or_insert_with(|| {
-                config.groups.push(GroupConfig {
-                    group,
-                    members: Vec::new(),
-                });
+                config.groups.push(GroupConfig::new(group));
                 (config.groups.len() - 1, HashSet::new())
             });
-            let list = &mut config.groups[*place].members;
-            list.extend(members.into_iter().filter(|m| known.insert(*m)));
+            let g = &mut config.groups[*place];
+            g.members
+                .extend(members.into_iter().filter(|m| known.insert(*m)));
+            if learn.is_some() {
+                g.learn = learn;
+            }
         }
         Ok(config)
     }
@@ -73,10 +91,12 @@ impl ServerConfig {
     pub fn to_json_c(&self) -> String {
         let groups = self.groups.iter().map(|g| {
             let members = g.members.iter().map(|m| Json::Str(m.to_string())).collect();
-            Json::Object(vec![
+            let mut fields = vec![
                 ("group_ip", Json::Str(g.group.to_string())),
                 ("member_array", Json::Array(members)),
-            ])
+            ];
+            fields.extend(g.learn.iter().flat_map(LearnConfig::fields));
+            Json::Object(fields)
         });
         Json::Object(vec![(ARRAY, Json::Array(groups.collect()))]).to_pretty()
     }
@@ -86,21 +106,34 @@ impl ServerConfig {
         self.groups.iter().find(|g| g.group == group)
     }
 
+    /// The configured group `group`, created (empty) if absent; whether it
+    /// was created.
+    fn entry(&mut self, group: Ipv4) -> (&mut GroupConfig, bool) {
+        match self.groups.iter().position(|g| g.group == group) {
+            Some(i) => (&mut self.groups[i], false),
+            None => {
+                self.groups.push(GroupConfig::new(group));
+                (self.groups.last_mut().expect("just pushed"), true)
+            }
+        }
+    }
+
     /// Creates `group` if absent and appends the `members` it lacks.
     /// Returns whether anything changed.
     pub fn add_members(&mut self, group: Ipv4, members: &[Ipv4]) -> bool {
-        match self.groups.iter_mut().find(|g| g.group == group) {
-            Some(g) => {
-                let added: Vec<Ipv4> = rules::new_members(&g.members, members).collect();
-                g.members.extend_from_slice(&added);
-                !added.is_empty()
-            }
-            None => {
-                let members = rules::new_members(&[], members).collect();
-                self.groups.push(GroupConfig { group, members });
-                true
-            }
-        }
+        let (g, created) = self.entry(group);
+        let added: Vec<Ipv4> = rules::new_members(&g.members, members).collect();
+        g.members.extend_from_slice(&added);
+        created || !added.is_empty()
+    }
+
+    /// Creates `group` if absent and sets its learning (`None`: off).
+    /// Returns whether anything changed.
+    pub fn set_learn(&mut self, group: Ipv4, learn: Option<LearnConfig>) -> bool {
+        let (g, created) = self.entry(group);
+        let changed = g.learn != learn;
+        g.learn = learn;
+        created || changed
     }
 
     /// Removes `members` from `group` (unknown ones are ignored). Returns
@@ -199,7 +232,8 @@ mod tests {
             config.groups,
             [GroupConfig {
                 group: G,
-                members: vec![A, B]
+                members: vec![A, B],
+                learn: None
             }]
         );
         assert_eq!(config.to_json_c(), text);
@@ -222,7 +256,8 @@ mod tests {
             no_members.groups,
             [GroupConfig {
                 group: G,
-                members: vec![]
+                members: vec![],
+                learn: None
             }]
         );
     }
@@ -236,7 +271,8 @@ mod tests {
             ServerConfig::parse(text).unwrap().groups,
             [GroupConfig {
                 group: G,
-                members: vec![A, B]
+                members: vec![A, B],
+                learn: None
             }]
         );
     }
@@ -254,6 +290,83 @@ mod tests {
         for (text, message) in cases {
             assert_eq!(ServerConfig::parse(text).unwrap_err(), message);
         }
+    }
+
+    const LEARNING: &str = "{\n  \"multi_group_array\":[\n    {\n      \"group_ip\":\"239.10.0.1\",\n      \"member_array\":[\n        \"10.0.1.11\"\n      ],\n      \"learn_prefixes\":[\n        \"10.0.2.0/24\",\n        \"10.0.3.7/32\"\n      ],\n      \"learn_timeout\":600\n    }\n  ]\n}";
+
+    fn learn(prefixes: &str, timeout: Option<u32>) -> Option<LearnConfig> {
+        Some(LearnConfig {
+            prefixes: crate::parse::prefixes(prefixes).unwrap(),
+            timeout,
+        })
+    }
+
+    #[test]
+    fn learning_round_trips() {
+        let config = ServerConfig::parse(LEARNING).unwrap();
+        assert_eq!(
+            config.groups,
+            [GroupConfig {
+                group: G,
+                members: vec![A],
+                learn: learn("10.0.2.0/24,10.0.3.7", Some(600))
+            }]
+        );
+        assert_eq!(config.to_json_c(), LEARNING);
+        // Without a timeout: the module's default, and no key written.
+        let mut c = ServerConfig::default();
+        assert!(c.set_learn(G, learn("10.0.2.0/24", None)));
+        assert!(!c.set_learn(G, learn("10.0.2.0/24", None)));
+        let text = c.to_json_c();
+        assert!(
+            text.ends_with("\"learn_prefixes\":[\n        \"10.0.2.0/24\"\n      ]\n    }\n  ]\n}"),
+            "{text}"
+        );
+        assert_eq!(ServerConfig::parse(&text).unwrap(), c);
+        assert!(c.set_learn(G, None));
+        assert_eq!(c.groups, [GroupConfig::new(G)]);
+    }
+
+    #[test]
+    fn duplicate_groups_take_the_later_learning() {
+        let text = r#"{"multi_group_array": [
+            {"group_ip": "239.10.0.1", "learn_prefixes": ["10.0.2.0/24"]},
+            {"group_ip": "239.10.0.1", "member_array": ["10.0.1.11"]},
+            {"group_ip": "239.10.0.1", "learn_prefixes": ["10.0.9.0/24"], "learn_timeout": 30}]}"#;
+        let g = &ServerConfig::parse(text).unwrap().groups[0];
+        assert_eq!(
+            (&g.members[..], g.learn),
+            (&[A][..], learn("10.0.9.0/24", Some(30)))
+        );
+    }
+
+    #[test]
+    fn bad_learning_is_named() {
+        let group =
+            |keys: &str| format!(r#"{{"multi_group_array":[{{"group_ip":"239.1.1.1",{keys}}}]}}"#);
+        let cases = [
+            (r#""learn_prefixes":"10.0.2.0/24""#, "multi_group_array[0].learn_prefixes: not an array"),
+            (r#""learn_prefixes":[]"#, "multi_group_array[0].learn_prefixes: empty (leave the key out for a group that does not learn)"),
+            (r#""learn_prefixes":["10.0.2.0/24","10.0.2.1/24"]"#, "multi_group_array[0].learn_prefixes[1]: 10.0.2.1/24: a learn prefix is ADDRESS/LENGTH (0-32) without host bits, e.g. 10.0.2.0/24"),
+            (r#""learn_prefixes":[24]"#, "multi_group_array[0].learn_prefixes[0]: 24 is not a prefix string"),
+            (r#""learn_timeout":60"#, "multi_group_array[0].learn_timeout: needs learn_prefixes"),
+            (r#""learn_prefixes":["10.0.2.0/24"],"learn_timeout":1"#, "multi_group_array[0].learn_timeout: learn timeout 1 s: it must be 2-86400 seconds"),
+            (r#""learn_prefixes":["10.0.2.0/24"],"learn_timeout":"60""#, "multi_group_array[0].learn_timeout: not a number of seconds"),
+            (r#""learn_prefixes":["10.0.2.0/24"],"learn_timeout":2.5"#, "multi_group_array[0].learn_timeout: 2.5: not a number of seconds"),
+        ];
+        for (keys, message) in cases {
+            assert_eq!(
+                ServerConfig::parse(&group(keys)).unwrap_err(),
+                message,
+                "{keys}"
+            );
+        }
+        let many: Vec<String> = (0..17).map(|i| format!("\"10.{i}.0.0/16\"")).collect();
+        assert_eq!(
+            ServerConfig::parse(&group(&format!(r#""learn_prefixes":[{}]"#, many.join(","))))
+                .unwrap_err(),
+            "multi_group_array[0].learn_prefixes: a group learns from at most 16 prefixes"
+        );
     }
 
     #[test]

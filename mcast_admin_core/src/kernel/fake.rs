@@ -4,15 +4,16 @@
 //! can be tested without a kernel.
 
 use super::{
-    ClientKernel, ClientStats, EntryInfo, GroupInfo, ServerKernel, ServerStats, Traffic,
-    MEMBERS_PER_REQUEST,
+    ClientKernel, ClientStats, EntryInfo, GroupInfo, LearnedMember, Learning, MemberList,
+    ServerKernel, ServerStats, Traffic, MEMBERS_PER_REQUEST,
 };
-use crate::config::ClientEntry;
+use crate::config::{ClientEntry, LearnConfig};
 use crate::error::{Error, Result};
 use crate::side::{Side, CLIENT, SERVER};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::{errno, ConfigError};
 use mcast_shared::genl::{client, limits, server};
+use mcast_shared::learn::{self, Prefixes};
 use mcast_shared::rules;
 
 /// What every fake checks before a request.
@@ -60,12 +61,23 @@ fn refuse<T>(e: ConfigError, change: bool) -> Result<T> {
     Err(Error::from_kernel(e, change))
 }
 
-fn list(members: &[Ipv4]) -> String {
-    members
+fn list<T: ToString>(items: &[T]) -> String {
+    items
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// A learning group's state in the fake server module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeLearning {
+    /// The sources it learns from; never empty.
+    pub prefixes: Prefixes,
+    /// Seconds a learned member stays.
+    pub timeout: u32,
+    /// The members learned, with the time they have left.
+    pub learned: Vec<LearnedMember>,
 }
 
 /// One group of the fake server module.
@@ -77,6 +89,14 @@ pub struct FakeGroup {
     pub members: Vec<Ipv4>,
     /// Its counters.
     pub tx: Traffic,
+    /// Its learning; `None` when it does not learn.
+    pub learning: Option<FakeLearning>,
+}
+
+impl FakeGroup {
+    fn learned(&self) -> &[LearnedMember] {
+        self.learning.as_ref().map_or(&[], |l| &l.learned[..])
+    }
 }
 
 /// An in-memory `rust_mcast_server`.
@@ -92,6 +112,8 @@ pub struct FakeServer {
     pub max_groups: u32,
     /// The module's member limit.
     pub max_members: u32,
+    /// The module's query interval (seconds).
+    pub query_interval: u32,
 }
 
 impl Default for FakeServer {
@@ -102,6 +124,7 @@ impl Default for FakeServer {
             counters: [0; server::COUNTERS.len()],
             max_groups: limits::DEFAULT_MAX_GROUPS,
             max_members: limits::DEFAULT_MAX_MEMBERS,
+            query_interval: learn::DEFAULT_QUERY_INTERVAL_S,
         }
     }
 }
@@ -125,19 +148,18 @@ impl FakeServer {
         }
     }
 
-    fn join_or_create(&mut self, group: Ipv4, members: &[Ipv4], create: bool) -> Result<()> {
-        Self::check_request(group, members)?;
-        let i = match self.position(group) {
-            Some(i) => i,
-            None if !create => return refuse(ConfigError::NoSuchGroup(group), true),
-            None if self.groups.len() >= self.max_groups as usize => {
-                return refuse(
-                    ConfigError::TooManyGroups {
-                        limit: self.max_groups,
-                    },
-                    true,
-                );
-            }
+    /// The place of `group`, created (without members) if absent and
+    /// `create` is set, once `members` are known to fit a new group.
+    fn find_or_create(&mut self, group: Ipv4, members: &[Ipv4], create: bool) -> Result<usize> {
+        match self.position(group) {
+            Some(i) => Ok(i),
+            None if !create => refuse(ConfigError::NoSuchGroup(group), true),
+            None if self.groups.len() >= self.max_groups as usize => refuse(
+                ConfigError::TooManyGroups {
+                    limit: self.max_groups,
+                },
+                true,
+            ),
             None => {
                 rules::check_join(group, &[], members, self.max_members)
                     .or_else(|e| refuse(e, true))?;
@@ -145,10 +167,16 @@ impl FakeServer {
                     group,
                     members: Vec::new(),
                     tx: Traffic::default(),
+                    learning: None,
                 });
-                self.groups.len() - 1
+                Ok(self.groups.len() - 1)
             }
-        };
+        }
+    }
+
+    fn join_or_create(&mut self, group: Ipv4, members: &[Ipv4], create: bool) -> Result<()> {
+        Self::check_request(group, members)?;
+        let i = self.find_or_create(group, members, create)?;
         let g = &mut self.groups[i];
         rules::check_join(group, &g.members, members, self.max_members)
             .or_else(|e| refuse(e, true))?;
@@ -160,9 +188,41 @@ impl FakeServer {
     fn group_info(g: &FakeGroup) -> GroupInfo {
         GroupInfo {
             group: g.group,
-            member_count: g.members.len() as u32,
+            member_count: (g.members.len() + g.learned().len()) as u32,
             tx: g.tx,
+            learning: g.learning.as_ref().map(|l| Learning {
+                prefixes: l.prefixes,
+                timeout: l.timeout,
+                learned_count: l.learned.len() as u32,
+            }),
         }
+    }
+
+    /// What a marked IGMP report from `member` does, for tests: `group`
+    /// learns it with `expires_ms` left, if `group` learns from it (a
+    /// unicast host inside its prefixes, not a configured member) and has
+    /// room. A member learned again gets the new time. Returns whether it
+    /// was learned.
+    pub fn learn_member(&mut self, group: Ipv4, member: Ipv4, expires_ms: u32) -> bool {
+        let max_members = self.max_members as usize;
+        let Some(g) = self.groups.iter_mut().find(|g| g.group == group) else {
+            return false;
+        };
+        let room = g.members.len() + g.learned().len() < max_members;
+        let is_static = g.members.contains(&member);
+        let Some(l) = g.learning.as_mut().filter(|l| l.prefixes.admits(member)) else {
+            return false;
+        };
+        let entry = LearnedMember {
+            address: member,
+            expires_ms,
+        };
+        match l.learned.iter_mut().find(|m| m.address == member) {
+            Some(known) => *known = entry,
+            None if room && !is_static => l.learned.push(entry),
+            None => return false,
+        }
+        true
     }
 }
 
@@ -211,15 +271,48 @@ impl ServerKernel for FakeServer {
         Ok(())
     }
 
+    fn set_learning(&mut self, group: Ipv4, learn: Option<&LearnConfig>) -> Result<()> {
+        let request = match learn {
+            None => format!("ADD_GROUP {group} learn=[]"),
+            Some(l) => format!(
+                "ADD_GROUP {group} learn=[{}]{}",
+                list(l.prefixes.as_slice()),
+                l.timeout.map_or(String::new(), |t| format!(" timeout={t}"))
+            ),
+        };
+        self.gate.enter(&SERVER, true, request)?;
+        rules::check_group(group).or_else(|e| refuse(e, true))?;
+        if let Some(seconds) = learn.and_then(|l| l.timeout) {
+            learn::check_learn_timeout(seconds).or_else(|e| refuse(e, true))?;
+        }
+        let i = self.find_or_create(group, &[], true)?;
+        let g = &mut self.groups[i];
+        g.learning = learn.map(|l| {
+            // Learned members outside the new prefixes go.
+            let mut learned = g.learned().to_vec();
+            learned.retain(|m| l.prefixes.admits(m.address));
+            FakeLearning {
+                prefixes: l.prefixes,
+                timeout: l.effective_timeout(),
+                learned,
+            }
+        });
+        Ok(())
+    }
+
     fn groups(&mut self) -> Result<Vec<GroupInfo>> {
         self.gate.enter(&SERVER, false, "GET_GROUPS".into())?;
         Ok(self.groups.iter().map(Self::group_info).collect())
     }
 
-    fn members(&mut self, group: Ipv4) -> Result<Vec<Ipv4>> {
+    fn member_list(&mut self, group: Ipv4) -> Result<MemberList> {
         self.gate
             .enter(&SERVER, false, format!("GET_MEMBERS {group}"))?;
-        Ok(self.find(group, false)?.members.clone())
+        let g = self.find(group, false)?;
+        Ok(MemberList {
+            members: g.members.clone(),
+            learned: g.learned().to_vec(),
+        })
     }
 
     fn stats(&mut self) -> Result<ServerStats> {
@@ -228,6 +321,7 @@ impl ServerKernel for FakeServer {
             counters: self.counters,
             max_groups: self.max_groups,
             max_members: self.max_members,
+            query_interval: self.query_interval,
         })
     }
 
@@ -408,6 +502,46 @@ mod tests {
     }
 
     #[test]
+    fn server_learning() {
+        let mut k = FakeServer {
+            max_members: 2,
+            ..FakeServer::default()
+        };
+        let learn = |prefixes| LearnConfig {
+            prefixes: crate::parse::prefixes(prefixes).unwrap(),
+            timeout: Some(30),
+        };
+        let b = Ipv4([10, 0, 0, 2]);
+        k.add_group(G, &[A]).unwrap();
+        assert!(!k.learn_member(G, b, 1), "not learning yet");
+        k.set_learning(G, Some(&learn("10.0.0.0/24"))).unwrap();
+        assert!(!k.learn_member(G, A, 1), "a configured member");
+        assert!(!k.learn_member(G, Ipv4([10, 0, 1, 2]), 1), "outside");
+        assert!(k.learn_member(G, b, 1));
+        assert!(k.learn_member(G, b, 9), "a new report renews it");
+        assert!(!k.learn_member(G, Ipv4([10, 0, 0, 3]), 1), "full");
+        let list = k.member_list(G).unwrap();
+        assert_eq!((list.members, list.learned.len()), (vec![A], 1));
+        assert_eq!(list.learned[0].expires_ms, 9);
+        let info = k.groups().unwrap()[0];
+        assert_eq!((info.member_count, info.learning.unwrap().timeout), (2, 30));
+        // New prefixes keep only the learned members inside them.
+        k.set_learning(G, Some(&learn("10.0.9.0/24"))).unwrap();
+        assert!(k.member_list(G).unwrap().learned.is_empty());
+        assert!(!k.learn_member(Ipv4([239, 9, 9, 9]), b, 1), "no such group");
+        let bad = LearnConfig {
+            timeout: Some(1),
+            ..learn("10.0.0.0/24")
+        };
+        assert_eq!(
+            k.set_learning(G, Some(&bad)).unwrap_err().exit_status(),
+            235
+        );
+        k.set_learning(G, None).unwrap();
+        assert_eq!(k.groups().unwrap()[0].learning, None);
+    }
+
+    #[test]
     fn gate() {
         let mut k = FakeServer::default();
         k.gate.privileged = false;
@@ -433,6 +567,7 @@ mod tests {
             port: 5000,
             group: G,
             allow_link_local: false,
+            no_announce: false,
         };
         k.add_entry(&e).unwrap();
         assert_eq!(
@@ -461,6 +596,17 @@ mod tests {
             ..e
         };
         assert_eq!(k.add_entry(&vrrp).unwrap_err().exit_status(), 235);
+        // A flag alone changes the entry: an update, not EEXIST.
+        let quiet = ClientEntry {
+            no_announce: true,
+            ..moved
+        };
+        k.add_entry(&quiet).unwrap();
+        assert_eq!(
+            k.gate.log.last().unwrap(),
+            "ADD_ENTRY 10.0.0.1 5000 239.1.1.2 flags=2"
+        );
+        assert_eq!(k.entries[0].entry, quiet);
         k.del_entry(A, 5000).unwrap();
         assert_eq!(
             k.del_entry(A, 5000).unwrap_err().to_string(),

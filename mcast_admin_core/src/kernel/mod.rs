@@ -5,10 +5,11 @@
 
 pub mod fake;
 
-use crate::config::ClientEntry;
+use crate::config::{ClientEntry, LearnConfig};
 use crate::error::Result;
 use mcast_shared::addr::Ipv4;
 use mcast_shared::genl::{self, client, server};
+use mcast_shared::learn::Prefixes;
 
 /// Most members one request carries. The protocol allows
 /// [`genl::MAX_MEMBERS_PER_REQUEST`], but the kernel echoes a refused
@@ -33,15 +34,53 @@ pub struct Traffic {
     pub bytes: u64,
 }
 
+/// A learning group's settings as the server module reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Learning {
+    /// The sources it learns members from (never empty).
+    pub prefixes: Prefixes,
+    /// Seconds a learned member stays without a new report.
+    pub timeout: u32,
+    /// How many members it has learned.
+    pub learned_count: u32,
+}
+
 /// A group as the server module reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GroupInfo {
     /// The group address.
     pub group: Ipv4,
-    /// How many members it has.
+    /// How many members it has, static and learned.
     pub member_count: u32,
     /// Copies sent for it.
     pub tx: Traffic,
+    /// Its learning; `None` when it does not learn.
+    pub learning: Option<Learning>,
+}
+
+/// A member learned from IGMP: soft state, never saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LearnedMember {
+    /// The receiver's address.
+    pub address: Ipv4,
+    /// Milliseconds left before it expires without a new report.
+    pub expires_ms: u32,
+}
+
+/// A group's members, as the module lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberList {
+    /// The configured members, in stored order.
+    pub members: Vec<Ipv4>,
+    /// The members learned from IGMP.
+    pub learned: Vec<LearnedMember>,
+}
+
+impl MemberList {
+    /// How many members, configured and learned.
+    pub fn count(&self) -> usize {
+        self.members.len() + self.learned.len()
+    }
 }
 
 /// The server module's global counters and limits.
@@ -53,6 +92,9 @@ pub struct ServerStats {
     pub max_groups: u32,
     /// Most members per group the module takes.
     pub max_members: u32,
+    /// Seconds between the queries sent to learned members (module
+    /// parameter `query_interval`).
+    pub query_interval: u32,
 }
 
 /// The requests of the sending host's module (`rust_mcast_server`).
@@ -68,10 +110,17 @@ pub trait ServerKernel {
     fn del_group(&mut self, group: Ipv4) -> Result<()>;
     /// Deletes every group.
     fn clear(&mut self) -> Result<()>;
+    /// Creates `group` if absent and sets its learning: `None` turns it
+    /// off and forgets the learned members. Members are left alone.
+    fn set_learning(&mut self, group: Ipv4, learn: Option<&LearnConfig>) -> Result<()>;
     /// Every group, in the module's order.
     fn groups(&mut self) -> Result<Vec<GroupInfo>>;
-    /// The members of `group`, in stored order.
-    fn members(&mut self, group: Ipv4) -> Result<Vec<Ipv4>>;
+    /// The members of `group`: the configured ones and the learned ones.
+    fn member_list(&mut self, group: Ipv4) -> Result<MemberList>;
+    /// The configured members of `group`, in stored order.
+    fn members(&mut self, group: Ipv4) -> Result<Vec<Ipv4>> {
+        Ok(self.member_list(group)?.members)
+    }
     /// Global counters and limits.
     fn stats(&mut self) -> Result<ServerStats>;
     /// One group's counters.

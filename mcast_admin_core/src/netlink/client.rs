@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::kernel::{ClientKernel, ClientStats, EntryInfo, Traffic};
 use crate::side::CLIENT;
 use mcast_shared::addr::Ipv4;
-use mcast_shared::genl::client::{attr, cmd, flags, COUNTERS};
+use mcast_shared::genl::client::{attr, cmd, COUNTERS};
 use mcast_shared::genl::limits;
 
 /// The running `rust_mcast_client` module.
@@ -31,14 +31,15 @@ fn key(server: Ipv4, port: u16) -> [super::transport::Attr; 2] {
 }
 
 fn entry_info(reply: &Reply<'_>) -> Result<EntryInfo> {
-    let entry_flags = reply.u32(attr::FLAGS, "FLAGS")?.unwrap_or(0);
+    let entry = ClientEntry {
+        server: reply.address(attr::SENDER, "SENDER")?,
+        port: reply.u16(attr::PORT, "PORT")?,
+        group: reply.address(attr::GROUP, "GROUP")?,
+        allow_link_local: false,
+        no_announce: false,
+    };
     Ok(EntryInfo {
-        entry: ClientEntry {
-            server: reply.address(attr::SENDER, "SENDER")?,
-            port: reply.u16(attr::PORT, "PORT")?,
-            group: reply.address(attr::GROUP, "GROUP")?,
-            allow_link_local: entry_flags & flags::ALLOW_LINK_LOCAL != 0,
-        },
+        entry: entry.with_flags(reply.u32(attr::FLAGS, "FLAGS")?.unwrap_or(0)),
         rx: Traffic {
             packets: reply.u64(attr::RX_PACKETS, "RX_PACKETS")?,
             bytes: reply.u64(attr::RX_BYTES, "RX_BYTES")?,

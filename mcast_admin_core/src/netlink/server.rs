@@ -2,12 +2,14 @@
 
 use super::attrs::{self, Reply};
 use super::family::Family;
+use crate::config::LearnConfig;
 use crate::error::Result;
-use crate::kernel::{GroupInfo, ServerKernel, ServerStats, Traffic};
+use crate::kernel::{GroupInfo, Learning, MemberList, ServerKernel, ServerStats, Traffic};
 use crate::side::SERVER;
 use mcast_shared::addr::Ipv4;
 use mcast_shared::genl::limits;
 use mcast_shared::genl::server::{attr, cmd, COUNTERS};
+use mcast_shared::learn::{Prefixes, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_QUERY_INTERVAL_S};
 
 /// The running `rust_mcast_server` module.
 pub struct NeliServer {
@@ -30,7 +32,24 @@ fn group_info(reply: &Reply<'_>) -> Result<GroupInfo> {
             packets: reply.u64(attr::TX_PACKETS, "TX_PACKETS")?,
             bytes: reply.u64(attr::TX_BYTES, "TX_BYTES")?,
         },
+        learning: learning(reply)?,
     })
+}
+
+/// A group's learning; `None` without prefixes (it does not learn).
+fn learning(reply: &Reply<'_>) -> Result<Option<Learning>> {
+    let Some(prefixes) = reply.prefixes(attr::LEARN_PREFIXES)? else {
+        return Ok(None);
+    };
+    Ok((!prefixes.is_empty()).then_some(Learning {
+        prefixes,
+        timeout: reply
+            .u32(attr::LEARN_TIMEOUT, "LEARN_TIMEOUT")?
+            .unwrap_or(DEFAULT_LEARN_TIMEOUT_S),
+        learned_count: reply
+            .u32(attr::LEARNED_COUNT, "LEARNED_COUNT")?
+            .unwrap_or(0),
+    }))
 }
 
 impl NeliServer {
@@ -65,6 +84,19 @@ impl ServerKernel for NeliServer {
         self.change(cmd::DEL_GROUP, group, None)
     }
 
+    fn set_learning(&mut self, group: Ipv4, learn: Option<&LearnConfig>) -> Result<()> {
+        let off = Prefixes::default();
+        let prefixes = learn.map_or(&off, |l| &l.prefixes);
+        let mut request = vec![
+            attrs::address(attr::GROUP, group),
+            attrs::prefixes(attr::LEARN_PREFIXES, prefixes),
+        ];
+        if let Some(seconds) = learn.and_then(|l| l.timeout) {
+            request.push(attrs::u32_attr(attr::LEARN_TIMEOUT, seconds));
+        }
+        self.family.call(cmd::ADD_GROUP, &request, true).map(drop)
+    }
+
     fn clear(&mut self) -> Result<()> {
         self.family.call(cmd::CLEAR, &[], true).map(drop)
     }
@@ -74,15 +106,18 @@ impl ServerKernel for NeliServer {
         replies.iter().map(|r| group_info(&Reply(r))).collect()
     }
 
-    fn members(&mut self, group: Ipv4) -> Result<Vec<Ipv4>> {
+    fn member_list(&mut self, group: Ipv4) -> Result<MemberList> {
         let replies = self
             .family
             .dump(cmd::GET_MEMBERS, &[attrs::address(attr::GROUP, group)])?;
-        let mut members = Vec::new();
+        let mut list = MemberList::default();
         for r in &replies {
-            members.extend(Reply(r).members(attr::MEMBERS)?);
+            let reply = Reply(r);
+            list.members.extend(reply.members(attr::MEMBERS)?);
+            list.learned
+                .extend(reply.learned(attr::LEARNED, "LEARNED")?);
         }
-        Ok(members)
+        Ok(list)
     }
 
     fn stats(&mut self) -> Result<ServerStats> {
@@ -100,6 +135,9 @@ impl ServerKernel for NeliServer {
             max_members: reply
                 .u32(attr::MAX_MEMBERS, "MAX_MEMBERS")?
                 .unwrap_or(limits::DEFAULT_MAX_MEMBERS),
+            query_interval: reply
+                .u32(attr::QUERY_INTERVAL, "QUERY_INTERVAL")?
+                .unwrap_or(DEFAULT_QUERY_INTERVAL_S),
         })
     }
 

@@ -14,7 +14,8 @@ fn traffic_text(rx: Traffic) -> String {
     )
 }
 
-/// `-L`: one numbered block per entry, each followed by two blank lines.
+/// `-L`: one numbered block per entry, each followed by two blank lines;
+/// an entry with `--no-announce` says so in one more line.
 pub fn list_text(entries: &[EntryInfo]) -> String {
     if entries.is_empty() {
         return "Not configure multicast server ip and port!\n".into();
@@ -23,12 +24,16 @@ pub fn list_text(entries: &[EntryInfo]) -> String {
     for (i, e) in entries.iter().enumerate() {
         let _ = write!(
             out,
-            "Configure Multicast Server {}:\nServer IP:  {}\nUDP Port:  {}\nMulticast  IP:  {}\n\n\n",
+            "Configure Multicast Server {}:\nServer IP:  {}\nUDP Port:  {}\nMulticast  IP:  {}\n",
             i + 1,
             e.entry.server,
             e.entry.port,
             e.entry.group
         );
+        if e.entry.no_announce {
+            out.push_str("IGMP Announce:  no\n");
+        }
+        out.push_str("\n\n");
     }
     out
 }
@@ -39,6 +44,7 @@ struct EntryJson {
     client_port: u16,
     group_ip: String,
     allow_link_local: bool,
+    no_announce: bool,
     rx_packets: u64,
     rx_bytes: u64,
 }
@@ -50,6 +56,7 @@ impl From<&EntryInfo> for EntryJson {
             client_port: e.entry.port,
             group_ip: e.entry.group.to_string(),
             allow_link_local: e.entry.allow_link_local,
+            no_announce: e.entry.no_announce,
             rx_packets: e.rx.packets,
             rx_bytes: e.rx.bytes,
         }

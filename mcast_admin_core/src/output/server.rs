@@ -1,9 +1,10 @@
 //! `multis_admin` query output.
 
 use super::{json_line, Named};
-use crate::kernel::{GroupInfo, ServerStats};
+use crate::kernel::{GroupInfo, LearnedMember, Learning, MemberList, ServerStats};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::genl::server::{counter, COUNTERS};
+use mcast_shared::learn::Prefixes;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -26,13 +27,37 @@ fn stat_line(out: &mut String, label: &str, value: u64) {
     let _ = writeln!(out, "{label:<31}:  {value}");
 }
 
-/// `-L -m G`: the group, its member count, one member per line.
-pub fn list_text(group: Ipv4, members: &[Ipv4]) -> String {
-    let mut out = format!("Multicast IP:  {group}\nVM IP List: {}\n", members.len());
-    for m in members {
+/// `-L -m G`: the group, its member count, one member per line: the
+/// configured ones, then the learned ones with the time they have left.
+pub fn list_text(group: Ipv4, list: &MemberList) -> String {
+    let mut out = format!("Multicast IP:  {group}\nVM IP List: {}\n", list.count());
+    for m in &list.members {
         let _ = writeln!(out, "    {m}");
     }
+    for m in &list.learned {
+        let _ = writeln!(
+            out,
+            "    {} learned, expires in {} s",
+            m.address,
+            m.expires_ms.div_ceil(1000)
+        );
+    }
     out
+}
+
+#[derive(Serialize)]
+struct LearnedJson {
+    address: String,
+    expires_ms: u32,
+}
+
+impl From<&LearnedMember> for LearnedJson {
+    fn from(m: &LearnedMember) -> Self {
+        LearnedJson {
+            address: m.address.to_string(),
+            expires_ms: m.expires_ms,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -40,22 +65,44 @@ struct GroupMembers {
     group_ip: String,
     member_count: usize,
     member_array: Vec<String>,
+    learned: Vec<LearnedJson>,
 }
 
-/// `-L -m G --json`.
-pub fn list_json(group: Ipv4, members: &[Ipv4]) -> String {
+/// `-L -m G --json`: `member_count` counts both lists.
+pub fn list_json(group: Ipv4, list: &MemberList) -> String {
     json_line(&GroupMembers {
         group_ip: group.to_string(),
-        member_count: members.len(),
-        member_array: members.iter().map(ToString::to_string).collect(),
+        member_count: list.count(),
+        member_array: list.members.iter().map(ToString::to_string).collect(),
+        learned: list.learned.iter().map(LearnedJson::from).collect(),
     })
 }
 
-/// `-S`: a header (with its trailing space) and one group per line.
+/// Each prefix as `--learn` takes it.
+fn prefix_texts(prefixes: &Prefixes) -> Vec<String> {
+    prefixes
+        .as_slice()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// `-S`: a header (with its trailing space) and one group per line; a
+/// learning group's line goes on with its learning.
 pub fn show_text(groups: &[GroupInfo]) -> String {
     let mut out = String::from("Multicast Group IP: \n");
     for g in groups {
-        let _ = writeln!(out, "{}", g.group);
+        let _ = match &g.learning {
+            None => writeln!(out, "{}", g.group),
+            Some(l) => writeln!(
+                out,
+                "{} learns from {}, timeout {} s, {} learned",
+                g.group,
+                prefix_texts(&l.prefixes).join(","),
+                l.timeout,
+                l.learned_count
+            ),
+        };
     }
     out
 }
@@ -66,6 +113,26 @@ struct GroupJson {
     member_count: u32,
     tx_packets: u64,
     tx_bytes: u64,
+    #[serde(flatten)]
+    learning: Option<LearningJson>,
+}
+
+/// A learning group's keys; absent for a group that does not learn.
+#[derive(Serialize)]
+struct LearningJson {
+    learn_prefixes: Vec<String>,
+    learn_timeout: u32,
+    learned_count: u32,
+}
+
+impl From<&Learning> for LearningJson {
+    fn from(l: &Learning) -> Self {
+        LearningJson {
+            learn_prefixes: prefix_texts(&l.prefixes),
+            learn_timeout: l.timeout,
+            learned_count: l.learned_count,
+        }
+    }
 }
 
 impl From<&GroupInfo> for GroupJson {
@@ -75,6 +142,7 @@ impl From<&GroupInfo> for GroupJson {
             member_count: g.member_count,
             tx_packets: g.tx.packets,
             tx_bytes: g.tx.bytes,
+            learning: g.learning.as_ref().map(LearningJson::from),
         }
     }
 }
@@ -94,11 +162,13 @@ pub fn stats_text(stats: &ServerStats) -> String {
     out
 }
 
-/// `-P --json`: every counter by name, and the module's limits.
+/// `-P --json`: every counter by name, the module's limits and its query
+/// interval.
 pub fn stats_json(stats: &ServerStats) -> String {
     let limits = [
         ("max_groups", u64::from(stats.max_groups)),
         ("max_members", u64::from(stats.max_members)),
+        ("query_interval", u64::from(stats.query_interval)),
     ];
     json_line(&Named {
         table: &COUNTERS,

@@ -7,10 +7,10 @@ mod tests;
 
 pub use run::execute;
 
-use crate::config::ConfigFile;
+use crate::config::{ConfigFile, LearnConfig};
 use crate::error::{report, Result};
 use crate::netlink::NeliServer;
-use crate::usage::{ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, SHOW, STATS};
+use crate::usage::{Given, ADD, CLEAR, DELETE, IMPORT, LIST, RESTORE, SHOW, STATS};
 use crate::{parse, usage};
 use mcast_shared::addr::Ipv4;
 use std::io;
@@ -43,6 +43,12 @@ pub struct ServerOptions {
     pub join: Option<String>,
     /// `-q/--quit IP,...`
     pub quit: Option<String>,
+    /// `--learn PREFIX,...`
+    pub learn: Option<String>,
+    /// `--learn-timeout SECONDS`
+    pub learn_timeout: Option<String>,
+    /// `--no-learn`
+    pub no_learn: bool,
     /// `--json`
     pub json: bool,
 }
@@ -103,6 +109,13 @@ pub enum Change {
         /// The member change.
         members: Members,
     },
+    /// `-A -m G --learn P [--learn-timeout S]` or `-A -m G --no-learn`
+    Learn {
+        /// The group; created if absent.
+        group: Ipv4,
+        /// Its learning; `None`: off.
+        learn: Option<LearnConfig>,
+    },
     /// `-D -m G`
     Delete(Ipv4),
     /// `-C`
@@ -129,29 +142,25 @@ pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {
     let group = ("-m/--multiip", o.group.is_some());
     let join = ("-j/--join", o.join.is_some());
     let quit = ("-q/--quit", o.quit.is_some());
+    let learn = ("--learn", o.learn.is_some());
+    let learn_timeout = ("--learn-timeout", o.learn_timeout.is_some());
+    let no_learn = ("--no-learn", o.no_learn);
     usage::only_with(
         ("--json", o.json),
         command,
         &[STATS, LIST, SHOW],
         "-P, -L or -S",
     )?;
+    for option in [learn, learn_timeout, no_learn] {
+        usage::only_with(option, command, &[ADD], "-A")?;
+    }
     let needs_group = || usage::require(command, &[group], "-m/--multiip GROUP");
     let the_group = || parse::group(o.group.as_deref().unwrap_or_default());
     match command {
         ADD => {
             needs_group()?;
-            if join.1 && quit.1 {
-                return Err(crate::error::Error::Usage(
-                    "-j/--join and -q/--quit cannot be combined".into(),
-                ));
-            }
-            let group = the_group()?;
-            let members = match (&o.join, &o.quit) {
-                (Some(list), _) => Members::Join(parse::members(list)?),
-                (_, Some(list)) => Members::Quit(parse::members(list)?),
-                _ => Members::Keep,
-            };
-            Ok(ServerCommand::Change(Change::Add { group, members }))
+            check_add_options([join, quit], [learn, no_learn], learn_timeout)?;
+            Ok(ServerCommand::Change(add(o, the_group()?)?))
         }
         DELETE | LIST => {
             needs_group()?;
@@ -183,6 +192,55 @@ pub fn resolve(o: &ServerOptions) -> Result<ServerCommand> {
             })
         }
     }
+}
+
+/// `-A` changes either the members (`-j` or `-q`) or the learning
+/// (`--learn` or `--no-learn`), one kind at a time; `--learn-timeout` goes
+/// with `--learn`.
+fn check_add_options(
+    members: [Given<'_>; 2],
+    learning: [Given<'_>; 2],
+    timeout: Given<'_>,
+) -> Result<()> {
+    usage::apart(members[0], members[1], "")?;
+    usage::apart(learning[0], learning[1], "")?;
+    for l in learning {
+        for m in members {
+            usage::apart(l, m, ": give them in two commands")?;
+        }
+    }
+    if timeout.1 {
+        let what = "--learn PREFIX,...: the timeout is set with the prefixes";
+        usage::require(timeout.0, &learning[..1], what)?;
+    }
+    Ok(())
+}
+
+/// The change `-A -m group` asks for (its options checked).
+fn add(o: &ServerOptions, group: Ipv4) -> Result<Change> {
+    if let Some(prefixes) = &o.learn {
+        let learn = LearnConfig {
+            prefixes: parse::prefixes(prefixes)?,
+            timeout: o
+                .learn_timeout
+                .as_deref()
+                .map(parse::learn_timeout)
+                .transpose()?,
+        };
+        return Ok(Change::Learn {
+            group,
+            learn: Some(learn),
+        });
+    }
+    if o.no_learn {
+        return Ok(Change::Learn { group, learn: None });
+    }
+    let members = match (&o.join, &o.quit) {
+        (Some(list), _) => Members::Join(parse::members(list)?),
+        (_, Some(list)) => Members::Quit(parse::members(list)?),
+        _ => Members::Keep,
+    };
+    Ok(Change::Add { group, members })
 }
 
 /// Runs `multis_admin` against the running module and the configuration

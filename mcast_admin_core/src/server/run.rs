@@ -5,9 +5,9 @@
 
 use super::{Change, Members, Query, ServerCommand};
 use crate::config::document::{adopt, edit, load};
-use crate::config::{ConfigFile, GroupConfig, ServerConfig, ServerLimits};
+use crate::config::{ConfigFile, GroupConfig, LearnConfig, ServerConfig, ServerLimits};
 use crate::error::{Failures, Result};
-use crate::kernel::{ServerKernel, ServerStats, MEMBERS_PER_REQUEST};
+use crate::kernel::{Learning, ServerKernel, ServerStats, MEMBERS_PER_REQUEST};
 use crate::output::{self, server as layout};
 use mcast_shared::addr::Ipv4;
 use mcast_shared::error::errno;
@@ -54,10 +54,10 @@ fn ask(query: &Query, kernel: &mut dyn ServerKernel) -> Result<String> {
             }
         }
         Query::List { group, json } => {
-            let members = kernel.members(group)?;
+            let list = kernel.member_list(group)?;
             match json {
-                true => layout::list_json(group, &members),
-                false => layout::list_text(group, &members),
+                true => layout::list_json(group, &list),
+                false => layout::list_text(group, &list),
             }
         }
         Query::Show { json } => {
@@ -92,6 +92,9 @@ fn apply(
                 }
             })
         }
+        Change::Learn { group, learn } => edit(file, &limits, |config: &mut ServerConfig| {
+            set_learning(kernel, config, stats, *group, learn.as_ref())
+        }),
         Change::Delete(group) => edit(file, &limits, |config: &mut ServerConfig| {
             match kernel.del_group(*group) {
                 Ok(()) => {}
@@ -126,6 +129,20 @@ fn add(
     config.check_add(group, members, stats.max_groups, stats.max_members)?;
     add_in_requests(kernel, group, members, MEMBERS_PER_REQUEST)?;
     Ok(config.add_members(group, members))
+}
+
+/// `-A -m G --learn P` or `--no-learn`: checks the group limit, then
+/// creates the group if needed and sets its learning.
+fn set_learning(
+    kernel: &mut dyn ServerKernel,
+    config: &mut ServerConfig,
+    stats: &ServerStats,
+    group: Ipv4,
+    learn: Option<&LearnConfig>,
+) -> Result<bool> {
+    config.check_add(group, &[], stats.max_groups, stats.max_members)?;
+    kernel.set_learning(group, learn)?;
+    Ok(config.set_learn(group, learn.copied()))
 }
 
 /// Creates `group` and adds `members`, `per_request` at most in a request.
@@ -189,15 +206,18 @@ pub(super) fn quit_in_requests(
 }
 
 /// Makes the kernel equal to the file: groups and members the file lacks
-/// are removed, the ones it has are added. A failing group does not stop
-/// the others, unless the failure would repeat for all of them. A file the
-/// module could not hold is refused before the first change.
+/// are removed, the ones it has are added, and each group's learning is
+/// set as the file has it (learned members are left to the module). A
+/// failing group does not stop the others, unless the failure would repeat
+/// for all of them. A file the module could not hold is refused before the
+/// first change.
 fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile, limits: &ServerLimits) -> Result<()> {
     let locked = file.lock()?;
     let config: ServerConfig = load(&locked, limits)?;
     let mut failures = Failures::default();
+    let groups = kernel.groups()?;
     // Removals first: they make room for the groups the file adds.
-    for g in kernel.groups()? {
+    for g in &groups {
         if config.find(g.group).is_none() {
             if let Err(e) = kernel.del_group(g.group) {
                 failures.keep(e, || format!("group {} (not in the file)", g.group))?;
@@ -205,7 +225,10 @@ fn restore(kernel: &mut dyn ServerKernel, file: &ConfigFile, limits: &ServerLimi
         }
     }
     for g in &config.groups {
-        if let Err(e) = sync_group(kernel, g) {
+        let in_kernel = groups.iter().find(|k| k.group == g.group);
+        let learning = in_kernel.and_then(|k| k.learning.as_ref());
+        let synced = sync_group(kernel, g).and_then(|()| sync_learning(kernel, g, learning));
+        if let Err(e) = synced {
             failures.keep(e, || format!("group {}", g.group))?;
         }
     }
@@ -224,6 +247,23 @@ fn sync_group(kernel: &mut dyn ServerKernel, g: &GroupConfig) -> Result<()> {
         return Ok(());
     }
     add_in_requests(kernel, g.group, &missing, MEMBERS_PER_REQUEST)
+}
+
+/// Gives the kernel's `g.group` the learning `g` has, unless it has it
+/// already (`current`), which keeps what it learned untouched.
+fn sync_learning(
+    kernel: &mut dyn ServerKernel,
+    g: &GroupConfig,
+    current: Option<&Learning>,
+) -> Result<()> {
+    let applied = match &g.learn {
+        Some(learn) => learn.is_applied(current),
+        None => current.is_none(),
+    };
+    if applied {
+        return Ok(());
+    }
+    kernel.set_learning(g.group, g.learn.as_ref())
 }
 
 /// Checks an old tool's file and makes it the configuration file; the

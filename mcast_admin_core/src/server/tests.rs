@@ -135,7 +135,7 @@ fn queries_print_the_old_layouts_and_never_touch_the_file() {
             json: true,
         }))
         .unwrap();
-    assert_eq!(json, "{\"group_ip\":\"239.10.0.1\",\"member_count\":2,\"member_array\":[\"10.0.1.11\",\"10.0.1.12\"]}\n");
+    assert_eq!(json, "{\"group_ip\":\"239.10.0.1\",\"member_count\":2,\"member_array\":[\"10.0.1.11\",\"10.0.1.12\"],\"learned\":[]}\n");
     let stats = env
         .run(ServerCommand::Query(Query::Stats {
             group: None,
@@ -711,4 +711,361 @@ fn combinations() {
     for (options, command) in ok {
         assert_eq!(resolve(&options).unwrap(), command);
     }
+}
+
+fn learn(group: &str, prefixes: &str, timeout: Option<&str>) -> ServerOptions {
+    ServerOptions {
+        learn: Some(prefixes.into()),
+        learn_timeout: timeout.map(Into::into),
+        ..add(group, None, None)
+    }
+}
+
+fn no_learn(group: &str) -> ServerOptions {
+    ServerOptions {
+        no_learn: true,
+        ..add(group, None, None)
+    }
+}
+
+/// What `--learn 10.0.2.0/24 --learn-timeout 600` saves for group G.
+const LEARNING: &str = "{\n  \"multi_group_array\":[\n    {\n      \"group_ip\":\"239.10.0.1\",\n      \"member_array\":[\n      ],\n      \"learn_prefixes\":[\n        \"10.0.2.0/24\"\n      ],\n      \"learn_timeout\":600\n    }\n  ]\n}";
+
+#[test]
+fn learning_is_set_saved_and_turned_off() {
+    let mut env = Env::new(FILE);
+    env.args(learn("239.10.0.1", "10.0.2.0/24", Some("600")))
+        .unwrap();
+    assert_eq!(
+        env.kernel.gate.log,
+        [
+            "GET_STATS",
+            "ADD_GROUP 239.10.0.1 learn=[10.0.2.0/24] timeout=600"
+        ]
+    );
+    assert_eq!(env.text().unwrap(), LEARNING);
+    assert!(env.kernel.learn_member(G, ip("10.0.2.2"), 30_000));
+    assert_eq!(env.kernel.groups().unwrap()[0].member_count, 1);
+
+    // The same again: the module is asked, the file is not rewritten.
+    let before = fs::metadata(env.file.path()).unwrap().modified().unwrap();
+    env.args(learn("239.10.0.1", "10.0.2.0/24", Some("600")))
+        .unwrap();
+    assert_eq!(
+        fs::metadata(env.file.path()).unwrap().modified().unwrap(),
+        before
+    );
+
+    // Members are added beside the learning, which stays.
+    env.args(add("239.10.0.1", Some("10.0.1.11"), None))
+        .unwrap();
+    assert!(env.text().unwrap().contains("\"learn_timeout\":600"));
+
+    // Without --learn-timeout the module's default applies, and none is saved.
+    env.args(learn("239.10.0.1", "10.0.2.0/24,10.0.3.0/24", None))
+        .unwrap();
+    assert_eq!(
+        env.kernel.gate.log.last().unwrap(),
+        "ADD_GROUP 239.10.0.1 learn=[10.0.2.0/24,10.0.3.0/24]"
+    );
+    let info = env.kernel.groups().unwrap()[0];
+    assert_eq!(info.learning.unwrap().timeout, 260);
+    assert!(!env.text().unwrap().contains("learn_timeout"));
+
+    // --no-learn: off in the module (learned members forgotten) and in the file.
+    env.args(no_learn("239.10.0.1")).unwrap();
+    assert_eq!(
+        env.kernel.gate.log.last().unwrap(),
+        "ADD_GROUP 239.10.0.1 learn=[]"
+    );
+    assert_eq!(env.kernel.groups().unwrap()[0].learning, None);
+    assert_eq!(env.kernel.groups().unwrap()[0].member_count, 1);
+    let text = env.text().unwrap();
+    assert!(!text.contains("learn"), "{text}");
+    assert!(text.contains("10.0.1.11"), "{text}");
+
+    // --no-learn on a new group creates it, like -A -m alone.
+    env.args(no_learn("239.10.0.7")).unwrap();
+    assert!(env.text().unwrap().contains("239.10.0.7"));
+}
+
+#[test]
+fn learned_members_are_listed_but_never_saved() {
+    let mut env = Env::new(FILE);
+    env.args(add("239.10.0.1", Some("10.0.1.11"), None))
+        .unwrap();
+    env.args(learn("239.10.0.1", "10.0.2.0/24", None)).unwrap();
+    let saved = env.text().unwrap();
+    assert!(env.kernel.learn_member(G, ip("10.0.2.2"), 254_000));
+    let list = env
+        .run(ServerCommand::Query(Query::List {
+            group: G,
+            json: false,
+        }))
+        .unwrap();
+    assert_eq!(
+        list,
+        "Multicast IP:  239.10.0.1\nVM IP List: 2\n    10.0.1.11\n    10.0.2.2 learned, expires in 254 s\n"
+    );
+    let show = env
+        .run(ServerCommand::Query(Query::Show { json: false }))
+        .unwrap();
+    assert_eq!(
+        show,
+        "Multicast Group IP: \n239.10.0.1 learns from 10.0.2.0/24, timeout 260 s, 1 learned\n"
+    );
+    let one = env
+        .run(ServerCommand::Query(Query::Stats {
+            group: Some(G),
+            json: true,
+        }))
+        .unwrap();
+    assert!(
+        one.ends_with(
+            ",\"learn_prefixes\":[\"10.0.2.0/24\"],\"learn_timeout\":260,\"learned_count\":1}\n"
+        ),
+        "{one}"
+    );
+    let stats = env
+        .run(ServerCommand::Query(Query::Stats {
+            group: None,
+            json: true,
+        }))
+        .unwrap();
+    assert!(stats.ends_with(",\"query_interval\":125}\n"), "{stats}");
+
+    // Changes to the configured members leave the learned ones out of the file.
+    env.args(add("239.10.0.1", Some("10.0.1.12"), None))
+        .unwrap();
+    env.args(add("239.10.0.1", None, Some("10.0.1.12")))
+        .unwrap();
+    assert_eq!(env.text().unwrap(), saved);
+    // -R does not take learned members away: they are not configured ones.
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    assert_eq!(
+        env.kernel.groups[0]
+            .learning
+            .as_ref()
+            .unwrap()
+            .learned
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn restore_sets_the_learning_the_file_has() {
+    let mut env = Env::new(FILE);
+    env.write(LEARNING);
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    let learning = env.kernel.groups().unwrap()[0].learning.unwrap();
+    assert_eq!(
+        (
+            learning.prefixes.as_slice()[0].to_string(),
+            learning.timeout
+        ),
+        ("10.0.2.0/24".to_string(), 600)
+    );
+    // Applied already: not sent again, so what was learned stays.
+    assert!(env.kernel.learn_member(G, ip("10.0.2.2"), 1_000));
+    env.kernel.gate.log.clear();
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    assert_eq!(
+        env.kernel.gate.log,
+        ["GET_STATS", "GET_GROUPS", "GET_MEMBERS 239.10.0.1"]
+    );
+    assert_eq!(
+        env.kernel.groups().unwrap()[0]
+            .learning
+            .unwrap()
+            .learned_count,
+        1
+    );
+
+    // Changed behind the tool's back: set back; learning the file lacks: off.
+    env.kernel
+        .set_learning(
+            G,
+            Some(&crate::config::LearnConfig {
+                prefixes: parse::prefixes("10.0.0.0/8").unwrap(),
+                timeout: None,
+            }),
+        )
+        .unwrap();
+    env.kernel
+        .set_learning(
+            G2,
+            Some(&crate::config::LearnConfig {
+                prefixes: parse::prefixes("10.0.0.0/8").unwrap(),
+                timeout: None,
+            }),
+        )
+        .unwrap();
+    env.write(&format!(
+        "{}{}",
+        &LEARNING[..LEARNING.len() - 6],
+        ",\n    {\"group_ip\":\"239.10.0.7\"}\n  ]\n}"
+    ));
+    env.kernel.gate.log.clear();
+    env.run(ServerCommand::Change(Change::Restore)).unwrap();
+    assert!(env
+        .kernel
+        .gate
+        .log
+        .contains(&"ADD_GROUP 239.10.0.1 learn=[10.0.2.0/24] timeout=600".to_string()));
+    assert!(env
+        .kernel
+        .gate
+        .log
+        .contains(&"ADD_GROUP 239.10.0.7 learn=[]".to_string()));
+    let groups = env.kernel.groups().unwrap();
+    assert_eq!(groups[0].learning.unwrap().timeout, 600);
+    assert_eq!(groups[1].learning, None);
+}
+
+#[test]
+fn bad_learning_touches_nothing() {
+    let mut env = Env::new(FILE);
+    let cases = [
+        (
+            learn("239.1.1.1", "10.0.2.1/24", None),
+            "10.0.2.1/24: a learn prefix is ADDRESS/LENGTH (0-32) without host bits, e.g. 10.0.2.0/24",
+            235,
+        ),
+        (
+            learn("239.1.1.1", "10.0.2.0/24,,10.0.3.0/24", None),
+            "empty item in the prefix list '10.0.2.0/24,,10.0.3.0/24'",
+            255,
+        ),
+        (
+            learn("239.1.1.1", "10.0.2.0/24", Some("1")),
+            "learn timeout 1 s: it must be 2-86400 seconds",
+            235,
+        ),
+        (
+            learn("239.1.1.1", "10.0.2.0/24", Some("5m")),
+            "5m: not a number of seconds",
+            255,
+        ),
+        (
+            ServerOptions {
+                join: Some("10.0.0.1".into()),
+                ..learn("239.1.1.1", "10.0.2.0/24", None)
+            },
+            "--learn and -j/--join cannot be combined: give them in two commands",
+            255,
+        ),
+        (
+            ServerOptions {
+                quit: Some("10.0.0.1".into()),
+                ..no_learn("239.1.1.1")
+            },
+            "--no-learn and -q/--quit cannot be combined: give them in two commands",
+            255,
+        ),
+        (
+            ServerOptions {
+                no_learn: true,
+                ..learn("239.1.1.1", "10.0.2.0/24", None)
+            },
+            "--learn and --no-learn cannot be combined",
+            255,
+        ),
+        (
+            ServerOptions {
+                learn_timeout: Some("600".into()),
+                ..add("239.1.1.1", None, None)
+            },
+            "--learn-timeout needs --learn PREFIX,...: the timeout is set with the prefixes",
+            255,
+        ),
+        (
+            ServerOptions {
+                learn_timeout: Some("600".into()),
+                ..no_learn("239.1.1.1")
+            },
+            "--learn-timeout needs --learn PREFIX,...: the timeout is set with the prefixes",
+            255,
+        ),
+        (
+            ServerOptions {
+                add: false,
+                list: true,
+                ..learn("239.1.1.1", "10.0.2.0/24", None)
+            },
+            "--learn goes only with -A",
+            255,
+        ),
+        (
+            ServerOptions {
+                add: false,
+                delete: true,
+                ..no_learn("239.1.1.1")
+            },
+            "--no-learn goes only with -A",
+            255,
+        ),
+        (
+            ServerOptions {
+                learn_timeout: Some("60".into()),
+                show: true,
+                ..ServerOptions::default()
+            },
+            "--learn-timeout goes only with -A",
+            255,
+        ),
+    ];
+    for (options, message, status) in cases {
+        let e = env.args(options.clone()).unwrap_err();
+        assert_eq!(
+            (e.to_string().as_str(), e.exit_status()),
+            (message, status),
+            "{options:?}"
+        );
+    }
+    assert!(env.kernel.gate.log.is_empty());
+    assert!(!env.file.path().parent().unwrap().exists());
+}
+
+#[test]
+fn learning_a_new_group_keeps_the_group_limit() {
+    let mut env = Env::new(FILE);
+    env.kernel.max_groups = 1;
+    env.args(add("239.10.0.7", None, None)).unwrap();
+    let e = env
+        .args(learn("239.10.0.1", "10.0.2.0/24", None))
+        .unwrap_err();
+    assert_eq!(e.exit_status(), exit::LIMIT);
+    assert_eq!(env.kernel.groups.len(), 1);
+    // The existing group may learn.
+    env.args(learn("239.10.0.7", "10.0.2.0/24", None)).unwrap();
+}
+
+#[test]
+fn a_file_with_bad_learning_is_an_error_and_stays() {
+    let mut env = Env::new(FILE);
+    let text = LEARNING.replace("10.0.2.0/24", "10.0.2.0/33");
+    env.write(&text);
+    for command in [
+        ServerCommand::Change(Change::Restore),
+        resolve(&add("239.10.0.7", None, None)).unwrap(),
+    ] {
+        let e = env.run(command).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: multi_group_array[0].learn_prefixes[0]: 10.0.2.0/33: a learn prefix is ADDRESS/LENGTH (0-32) without host bits, e.g. 10.0.2.0/24", env.file.path().display())
+        );
+        assert_eq!(e.exit_status(), exit::FAILURE);
+    }
+    assert_eq!(env.kernel.gate.log, ["GET_STATS", "GET_STATS"]);
+    assert_eq!(env.text().unwrap(), text);
+}
+
+#[test]
+fn import_keeps_learning() {
+    let mut env = Env::new(FILE);
+    let old = env.dir().join("exported.json");
+    fs::write(&old, LEARNING).unwrap();
+    env.run(ServerCommand::Import(old)).unwrap();
+    assert_eq!(env.text().unwrap(), LEARNING);
 }

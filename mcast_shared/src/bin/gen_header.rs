@@ -170,7 +170,11 @@ fn definitions() -> Defs {
     );
     d.int("MAX_LEARN_PREFIXES", genl::MAX_LEARN_PREFIXES as u64, PY);
     d.int("LEARN_PREFIX_BYTES", genl::LEARN_PREFIX_BYTES as u64, PY);
-    d.int("LEARNED_RECORD_BYTES", genl::LEARNED_RECORD_BYTES as u64, PY);
+    d.int(
+        "LEARNED_RECORD_BYTES",
+        genl::LEARNED_RECORD_BYTES as u64,
+        PY,
+    );
     d.int("DEFAULT_MAX_GROUPS", limits::DEFAULT_MAX_GROUPS, PY);
     d.int("DEFAULT_MAX_MEMBERS", limits::DEFAULT_MAX_MEMBERS, PY);
     d.int("DEFAULT_MAX_ENTRIES", limits::DEFAULT_MAX_ENTRIES, PY);
