@@ -167,6 +167,44 @@ wait $dump 2>/dev/null; kill $watchdog 2>/dev/null
 sed 's/^/      /' "$D/wire"
 grep -q 'tos 0xe0' "$D/wire" || problem "no marked copy seen on member 1's wire"
 
+title "7. Members found by IGMP: receivers come and go, the sender is not touched"
+LGROUP=239.1.1.2 LPORT=5002
+say "  The sender's group $LGROUP learns its members from the receivers' IGMP"
+say "  (their client modules announce the hosts' reports to the sender):"
+show "$NS_SND" multis_admin -A -m $LGROUP --learn 10.0.0.0/16 || problem "multis_admin --learn failed"
+for k in $(seq $N); do
+	on "$(member_ns "$k")" multic_admin -A -i $SENDER_IP -p $LPORT -m $LGROUP >/dev/null || problem "multic_admin -A $LGROUP failed on member $k"
+done
+say "  (each member: multic_admin -A -i $SENDER_IP -p $LPORT -m $LGROUP, as for any group)"
+learned_count() { on "$NS_SND" multis_admin -L -m $LGROUP --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["learned"]))'; }
+# listen K: an iperf server joined to $LGROUP in member K; its pid in LISTENER_K
+listen() {
+	ip netns exec "$(member_ns "$1")" stdbuf -oL iperf -s -u -B $LGROUP -p $LPORT -t 120 > "$D/learn.$1" 2>&1 &
+	eval "LISTENER_$1=$!"
+	until in_ns "$(member_ns "$1")" ip maddr show dev eth0 | grep -q "inet  $LGROUP\$"; do sleep 0.3; done
+}
+# settle WANT: wait (up to 10 s) until the sender lists WANT learned members
+settle() { local i; for i in $(seq 50); do [ "$(learned_count)" = "$1" ] && return 0; sleep 0.2; done; return 1; }
+say "  member1 and member2 start listening (iperf -s -u -B $LGROUP); member3 does not:"
+listen 1; listen 2
+settle 2 || problem "the sender did not learn members 1 and 2"
+show "$NS_SND" multis_admin -L -m $LGROUP
+say "  sender# iperf -c $LGROUP -u -T 1 -b 1M -t 2"
+in_ns "$NS_SND" timeout 30 iperf -c $LGROUP -u -p $LPORT -T 1 -b 1M -t 2 > "$D/learn.snd" 2>&1
+sleep 1
+for k in 1 2; do
+	read -r rec _ _ < <(got learn "$k")
+	say "  member$k: received $rec datagrams"
+	[ "$rec" -gt 0 ] || problem "learned member $k received nothing"
+done
+say "  (member3 does not listen: it is no member, and the sender sends it no copy)"
+say "  member2's receiver stops (the host sends an IGMP leave):"
+kill "$LISTENER_2"; wait "$LISTENER_2" 2>/dev/null
+settle 1 || problem "the sender did not forget member 2 after its leave"
+show "$NS_SND" multis_admin -L -m $LGROUP
+kill "$LISTENER_1"; wait "$LISTENER_1" 2>/dev/null
+say "  -> no command on the sender: it followed the receivers' joins and leaves."
+
 title "Result"
 say "  demo time in the VM: $((SECONDS - T0)) s"
 cp -r "$D" "$RESULTS/" 2>/dev/null

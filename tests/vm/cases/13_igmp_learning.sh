@@ -22,8 +22,11 @@ load_learning_modules() {
 		insmod "$MODDIR/rust_mcast_client.ko" announce_interval=$ANNOUNCE_INTERVAL
 }
 
-# learned: the sender's learned members of $G, sorted, on one line
-learned() { in_ns "$NS_SND" $TOOL genl server members $G | awk '$2 == "learned" { print $1 }' | sort | paste -sd' '; }
+# learned: the sender's learned members of $G as multis_admin lists them, sorted, on one line
+learned() {
+	on "$NS_SND" "multis_admin -L -m $G --json" |
+		python3 -c 'import json,sys; print(" ".join(sorted(m["address"] for m in json.load(sys.stdin)["learned"])))'
+}
 
 # within SECONDS WANT: learned() is WANT in a poll that starts within
 # SECONDS of now (a poll is a process start: up to seconds under TCG);
@@ -90,19 +93,20 @@ delivered() {
 	echo "$((n1 - b1)) $((n2 - b2)) $((n3 - b3))"
 }
 
-# network VERSION PREFIXES [FLAGS3]: sender and 3 members with entries for
-# $G (member 3's with entry flags FLAGS3), the members' IGMP forced to
+# network VERSION PREFIXES [OPTION3]: sender and 3 members with entries for
+# $G (member 3's with multic_admin OPTION3), the members' IGMP forced to
 # VERSION (0: the kernel's default, v3); the sender's $G learns from PREFIXES
+# (the real CLIs, each host with its own configuration file)
 network() {
 	local k
 	make_network 3
+	rm -f "$W"/*.json
 	for k in 1 2 3; do
 		in_ns "$(member_ns "$k")" sysctl -qw net.ipv4.conf.all.force_igmp_version="$1" \
 			net.ipv4.conf.eth0.force_igmp_version="$1"
-		in_ns "$(member_ns "$k")" $TOOL genl client add $SENDER_IP $PORT $G $([ "$k" = 3 ] && echo "${3:-0}")
+		on "$(member_ns "$k")" "multic_admin -A -i $SENDER_IP -p $PORT -m $G $([ "$k" = 3 ] && echo "${3:-}")" >/dev/null
 	done
-	in_ns "$NS_SND" $TOOL genl server add $G
-	in_ns "$NS_SND" $TOOL genl server learn $G "$2" $LEARN_TIMEOUT
+	on "$NS_SND" "multis_admin -A -m $G --learn $2 --learn-timeout $LEARN_TIMEOUT" >/dev/null
 }
 
 # join, stream, leave, kill: members come and go with no change on the sender
@@ -161,8 +165,9 @@ reload() {
 	join 1; join 2
 	expect_learned "reload: members 1 and 2 joined" $PROMPT "$(member_ip 1) $(member_ip 2)"
 	rmmod rust_mcast_server && insmod "$MODDIR/rust_mcast_server.ko" query_interval=$QUERY_INTERVAL
-	in_ns "$NS_SND" $TOOL genl server add $G
-	in_ns "$NS_SND" $TOOL genl server learn $G 10.0.0.0/16 $LEARN_TIMEOUT
+	expect_eq "reload: the sender's file keeps the learn settings, not the learned members" \
+		"$(grep -c "$(member_ip 1)" "$W/$NS_SND.multi_server.json") $(grep -c 10.0.0.0/16 "$W/$NS_SND.multi_server.json")" "0 1"
+	on "$NS_SND" "multis_admin -R" >/dev/null
 	expect_learned "reload: members back after the sender's module was reloaded" $((ANNOUNCE_INTERVAL + PROMPT)) \
 		"$(member_ip 1) $(member_ip 2)"
 	before=$(rx_all); sent=$(send 10)
@@ -177,13 +182,13 @@ reload() {
 # Member 3's entry has announcements off: it announces nothing.
 refusals() {
 	local before m3 forged
-	network 0 10.0.2.0/24,10.0.3.0/24 2
+	network 0 10.0.2.0/24,10.0.3.0/24 --no-announce
 	m3=$(member_ns 3)
 	join 3
 	sleep $PROMPT
 	expect_eq "refusals: member 3 joined with announcements off: not learned" "$(learned)" ""
 	expect_eq "refusals: member 3 announced nothing" "$(client 3 igmp_announced)" 0
-	in_ns "$m3" $TOOL genl client add $SENDER_IP $PORT $G 0   # announcements on: outside the prefixes
+	on "$m3" "multic_admin -A -i $SENDER_IP -p $PORT -m $G" >/dev/null   # announcements on: outside the prefixes
 	stop TERM 3; join 3
 	sleep $PROMPT
 	if [ "$(client 3 igmp_announced)" -gt 0 ] && [ "$(server igmp_refused)" -gt 0 ] && [ -z "$(learned)" ]; then
@@ -195,7 +200,7 @@ refusals() {
 	sleep 1
 	# Forged sources reach the sender: no reverse-path filter on the router
 	in_ns "$NS_RTR" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.r1.rp_filter=0
-	in_ns "$NS_SND" $TOOL genl server add 239.16.0.2
+	on "$NS_SND" "multis_admin -A -m 239.16.0.2" >/dev/null
 	before=$(server igmp_refused)
 	forged() { in_ns "$(member_ns 1)" $TOOL rawsend --dst $SENDER_IP "$@"; }
 	forged --src $SENDER_IP --igmp report:$G        # the sender's own address
