@@ -70,7 +70,9 @@ impl ClientNet {
         if info.protocol != igmp::PROTO_IGMP || !info.daddr.is_multicast() || info.is_fragment() {
             return;
         }
-        if self.tables.read(|t| t.announce.entries().is_empty()) || !packet.pull(usize::from(info.total_len)) {
+        if self.tables.read(|t| t.announce.entries().is_empty())
+            || !packet.pull(usize::from(info.total_len))
+        {
             return;
         }
         let mut senders = Senders::new();
@@ -99,7 +101,10 @@ impl ClientNet {
     /// PRE_ROUTING: a marked IGMP packet. A query from a configured sender
     /// is restored for the host's IGMP stack; anything else is left alone.
     pub(crate) fn restore_query(&self, packet: &mut Packet<'_>, info: &Ipv4Info) {
-        if info.is_fragment() || !self.knows_sender(info.saddr) || !packet.pull(usize::from(info.total_len)) {
+        if info.is_fragment()
+            || !self.knows_sender(info.saddr)
+            || !packet.pull(usize::from(info.total_len))
+        {
             return;
         }
         if !igmp::igmp_message(packet.header()).is_some_and(igmp::is_query) {
@@ -128,7 +133,10 @@ impl ClientNet {
                 for &s in a.senders.iter() {
                     senders.insert(s);
                 }
-                Some((a.group, Ipv4(a.host.source.load(Ordering::Relaxed).to_ne_bytes())))
+                Some((
+                    a.group,
+                    Ipv4(a.host.source.load(Ordering::Relaxed).to_ne_bytes()),
+                ))
             }) else {
                 continue;
             };
@@ -158,7 +166,9 @@ fn remember(a: &Announce, membership: Membership, source: Ipv4) {
         Membership::Left => a.host.joined.store(false, Ordering::Relaxed),
         Membership::Blocked => {}
     }
-    a.host.source.store(u32::from_ne_bytes(source.0), Ordering::Relaxed);
+    a.host
+        .source
+        .store(u32::from_ne_bytes(source.0), Ordering::Relaxed);
 }
 
 /// A copy of the host's IGMP packet, marked for `sender`, untracked as the

@@ -14,9 +14,9 @@ use crate::mcast_shared::genl::{
     limits,
 };
 use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
-use core::sync::atomic::{AtomicBool, AtomicU32};
 use crate::mcast_shared::packet::{lookup_entry, EntryKey};
 use crate::mcast_shared::rules;
+use core::sync::atomic::{AtomicBool, AtomicU32};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -160,12 +160,19 @@ fn announce_table(
     previous: Option<&ClientTables>,
 ) -> Result<KBox<Table<Announce>>, ConfigError> {
     let mut pairs = KVVec::new();
-    for m in mappings.entries().iter().filter(|m| m.flags & flags::NO_ANNOUNCE == 0) {
+    for m in mappings
+        .entries()
+        .iter()
+        .filter(|m| m.flags & flags::NO_ANNOUNCE == 0)
+    {
         pairs.push((m.group.to_bits(), m.key.sender.to_bits()), config_gfp())?;
     }
     pairs.sort_unstable();
     let mut groups: KVVec<Announce> = KVVec::new();
-    for (group, sender) in pairs.iter().map(|&(g, s)| (Ipv4::from_bits(g), Ipv4::from_bits(s))) {
+    for (group, sender) in pairs
+        .iter()
+        .map(|&(g, s)| (Ipv4::from_bits(g), Ipv4::from_bits(s)))
+    {
         match groups.last_mut() {
             Some(a) if a.group == group => {
                 if a.senders.last() != Some(&sender) {
@@ -173,13 +180,21 @@ fn announce_table(
                 }
             }
             _ => {
-                let host = match previous.and_then(|p| p.announce.find(u64::from(group.to_bits()))) {
+                let host = match previous.and_then(|p| p.announce.find(u64::from(group.to_bits())))
+                {
                     Some(a) => a.host.clone(),
                     None => Arc::new(HostMembership::default(), config_gfp())?,
                 };
                 let mut senders = KVVec::new();
                 senders.push(sender, config_gfp())?;
-                groups.push(Announce { group, senders, host }, config_gfp())?;
+                groups.push(
+                    Announce {
+                        group,
+                        senders,
+                        host,
+                    },
+                    config_gfp(),
+                )?;
             }
         }
     }

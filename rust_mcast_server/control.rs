@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The server's generic netlink operations.
 
-use crate::groups::{group_key, max_groups, max_members, query_interval_s, Group, GroupTable, ServerNet};
-use crate::kernel_glue::module::now_ms;
-use crate::learning::Learning;
+use crate::groups::{
+    group_key, max_groups, max_members, query_interval_s, Group, GroupTable, ServerNet,
+};
 use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::module::now_ms;
 use crate::kernel_glue::module::random_u64;
 use crate::kernel_glue::table::config_gfp;
+use crate::learning::Learning;
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::server::{attr, cmd};
-use crate::mcast_shared::genl::{DUMP_BATCH, LEARNED_RECORD_BYTES, MAX_LEARN_PREFIXES, LEARN_PREFIX_BYTES};
+use crate::mcast_shared::genl::{
+    DUMP_BATCH, LEARNED_RECORD_BYTES, LEARN_PREFIX_BYTES, MAX_LEARN_PREFIXES,
+};
 use crate::mcast_shared::learn::{self, Prefixes};
 use crate::mcast_shared::{index, rules};
 use kernel::prelude::*;
@@ -53,7 +57,9 @@ enum LearnRequest {
 fn learn_attrs(req: &Request<'_>) -> Result<LearnRequest, ConfigError> {
     let timeout = match req.attr(attr::LEARN_TIMEOUT) {
         None => None,
-        Some(&[a, b, c, d]) => Some(learn::check_learn_timeout(u32::from_ne_bytes([a, b, c, d]))?),
+        Some(&[a, b, c, d]) => Some(learn::check_learn_timeout(u32::from_ne_bytes([
+            a, b, c, d,
+        ]))?),
         Some(_) => return Err(ConfigError::MalformedAttribute("LEARN_TIMEOUT")),
     };
     match (req.attr(attr::LEARN_PREFIXES), timeout) {
@@ -65,7 +71,10 @@ fn learn_attrs(req: &Request<'_>) -> Result<LearnRequest, ConfigError> {
                 return Ok(LearnRequest::Off);
             }
             let timeout_s = timeout.unwrap_or(learn::DEFAULT_LEARN_TIMEOUT_S);
-            Ok(LearnRequest::On { prefixes, timeout_s })
+            Ok(LearnRequest::On {
+                prefixes,
+                timeout_s,
+            })
         }
     }
 }
@@ -85,13 +94,29 @@ fn with_members(
         (LearnRequest::Off, _) | (LearnRequest::Unchanged, None) => None,
         // Shared as it is (its deadlines move on in place) unless a
         // learned member became static.
-        (LearnRequest::Unchanged, Some(l)) if !l.learned.iter().any(|m| members.contains(&m.addr)) => {
+        (LearnRequest::Unchanged, Some(l))
+            if !l.learned.iter().any(|m| members.contains(&m.addr)) =>
+        {
             Some(l.clone())
         }
-        (LearnRequest::Unchanged, Some(l)) => Some(Learning::configured(l.prefixes, l.timeout_s, Some(l), members)?),
-        (LearnRequest::On { prefixes, timeout_s }, before) => {
-            Some(Learning::configured(*prefixes, *timeout_s, before.map(|l| &**l), members)?)
-        }
+        (LearnRequest::Unchanged, Some(l)) => Some(Learning::configured(
+            l.prefixes,
+            l.timeout_s,
+            Some(l),
+            members,
+        )?),
+        (
+            LearnRequest::On {
+                prefixes,
+                timeout_s,
+            },
+            before,
+        ) => Some(Learning::configured(
+            *prefixes,
+            *timeout_s,
+            before.map(|l| &**l),
+            members,
+        )?),
     };
     let learned = learning.as_ref().map_or(0, |l| l.learned.len());
     rules::check_member_count(
@@ -122,7 +147,13 @@ impl ServerNet {
 
     /// Adds members to `group`, creating it when `create` allows, and sets
     /// its learning as `learn` asks.
-    fn join(&self, group: Ipv4, requested: &[Ipv4], create: bool, learn: &LearnRequest) -> OpResult {
+    fn join(
+        &self,
+        group: Ipv4,
+        requested: &[Ipv4],
+        create: bool,
+        learn: &LearnRequest,
+    ) -> OpResult {
         for &m in requested {
             rules::check_member(m)?;
         }
@@ -148,7 +179,13 @@ impl ServerNet {
             let existing = previous.static_members();
             let (mut out, mut slots) = scratch(existing.len(), removed.len())?;
             let n = rules::keep_members(existing, removed, random_u64(), &mut slots, &mut out);
-            with_members(table, group, &out[..n], &LearnRequest::Unchanged, Some(previous))
+            with_members(
+                table,
+                group,
+                &out[..n],
+                &LearnRequest::Unchanged,
+                Some(previous),
+            )
         })
     }
 
@@ -219,7 +256,10 @@ fn put_members(msg: &mut Message, g: &Group, next: usize) -> Result<usize, OpErr
     let now = now_ms();
     let mut bytes = [0u8; LEARNED_BATCH * LEARNED_RECORD_BYTES];
     for (i, m) in batch.iter().enumerate() {
-        let left = learn::remaining_ms(m.deadline_ms.load(core::sync::atomic::Ordering::Relaxed), now);
+        let left = learn::remaining_ms(
+            m.deadline_ms.load(core::sync::atomic::Ordering::Relaxed),
+            now,
+        );
         let record = &mut bytes[i * LEARNED_RECORD_BYTES..(i + 1) * LEARNED_RECORD_BYTES];
         record[..4].copy_from_slice(&m.addr.0);
         record[4..].copy_from_slice(&left.to_ne_bytes());
@@ -231,8 +271,18 @@ fn put_members(msg: &mut Message, g: &Group, next: usize) -> Result<usize, OpErr
 impl Control for ServerNet {
     fn doit(&self, command: u8, req: &Request<'_>) -> OpResult {
         let result = match command {
-            cmd::ADD_GROUP => self.join(group_attr(req)?, &members_attr(req, false)?, true, &learn_attrs(req)?),
-            cmd::JOIN => self.join(group_attr(req)?, &members_attr(req, true)?, false, &LearnRequest::Unchanged),
+            cmd::ADD_GROUP => self.join(
+                group_attr(req)?,
+                &members_attr(req, false)?,
+                true,
+                &learn_attrs(req)?,
+            ),
+            cmd::JOIN => self.join(
+                group_attr(req)?,
+                &members_attr(req, true)?,
+                false,
+                &LearnRequest::Unchanged,
+            ),
             cmd::QUIT => self.quit(group_attr(req)?, &members_attr(req, true)?),
             cmd::DEL_GROUP => {
                 let group = group_attr(req)?;

@@ -33,18 +33,22 @@ impl PacketHook for ServerNet {
         let Some(info) = packet::server_candidate(packet.header()) else {
             return Verdict::Accept;
         };
-        // Our own copies come back through LOCAL_OUT: never replicate them.
-        // The guard turns bottom halves off before it reads its flag.
-        let Some(mut sending) = SendingCopies::try_begin() else {
-            return Verdict::Accept;
-        };
         self.table
             .read(|table| match table.find(group_key(info.daddr)) {
                 None => self.counters.add(counter::UNMATCHED, 1),
                 Some(group) if group.members.is_empty() => {
                     self.counters.add(counter::NO_MEMBERS, 1)
                 }
-                Some(group) => self.fan_out(net, &mut packet, &info, group, &mut sending),
+                Some(group) => {
+                    // Our own copies come back through LOCAL_OUT: never
+                    // replicate them. (They are unicast, so server_candidate
+                    // stops them already; the guard also keeps bottom halves
+                    // off for the fan-out, and costs only traffic that
+                    // matched.) It turns them off before it reads its flag.
+                    if let Some(mut sending) = SendingCopies::try_begin() {
+                        self.fan_out(net, &mut packet, &info, group, &mut sending);
+                    }
+                }
             });
         // The original continues: on a network that drops multicast nothing
         // is lost, and local listeners still get it through multicast loop.
@@ -72,22 +76,27 @@ impl ServerNet {
             self.counters.add(counter::ALLOC_FAIL, 1);
             return;
         }
+        // Counted once for the datagram: four per-CPU additions a copy were
+        // 2 % of a copy's time (make bench's profile).
+        let (mut copies, mut bytes) = (0u64, 0u64);
         // Bounded: a member list never exceeds max_members.
-        for (sent, &member) in group.members.iter().enumerate() {
-            if sent > 0 && sent % COPIES_PER_SOFTIRQ_WINDOW == 0 {
+        for (tried, &member) in group.members.iter().enumerate() {
+            if tried > 0 && tried % COPIES_PER_SOFTIRQ_WINDOW == 0 {
                 sending.let_softirqs_run();
             }
             match send_copy(net, packet, info, member) {
-                Ok(bytes) => {
-                    self.counters.add(counter::TX_PACKETS, 1);
-                    self.counters.add(counter::TX_BYTES, bytes);
-                    group.counters.add(0, 1);
-                    group.counters.add(1, bytes);
+                Ok(len) => {
+                    copies += 1;
+                    bytes += len;
                 }
                 // One member's failure costs only its own copy.
                 Err(reason) => self.counters.add(reason, 1),
             }
         }
+        self.counters.add(counter::TX_PACKETS, copies);
+        self.counters.add(counter::TX_BYTES, bytes);
+        group.counters.add(0, copies);
+        group.counters.add(1, bytes);
     }
 }
 

@@ -3,20 +3,20 @@
 //! change so the packet path reads them without a lock.
 
 use crate::kernel_glue::module::{param, random_u64};
-use crate::learning::{Learning, ReportQueue, SourceRates};
 use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
 use crate::kernel_glue::table::{config_gfp, Entry, Table};
+use crate::learning::{Learning, ReportQueue, SourceRates};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::error::ConfigError;
 use crate::mcast_shared::genl::{limits, server::COUNTERS};
 use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
 use crate::mcast_shared::rules;
 use core::sync::atomic::{AtomicBool, AtomicU64};
+use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
-use kernel::new_spinlock;
 
 /// Per-group counters: copies sent and their bytes.
 pub(crate) type GroupCounters = Counters<2>;

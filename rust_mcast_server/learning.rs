@@ -67,7 +67,12 @@ impl Learning {
         keep: impl Fn(&Learned) -> bool + 'a,
         added: Option<Learned>,
     ) -> Result<Arc<Learning>, ConfigError> {
-        Learning::with_learned(self.prefixes, self.timeout_s, self.learned.iter().filter(move |m| keep(m)), added)
+        Learning::with_learned(
+            self.prefixes,
+            self.timeout_s,
+            self.learned.iter().filter(move |m| keep(m)),
+            added,
+        )
     }
 
     fn with_learned<'a>(
@@ -221,14 +226,20 @@ impl ServerNet {
             return;
         };
         // Not for this host (crossing it): none of our business.
-        if info.protocol != igmp::PROTO_IGMP || info.tos != TOS_MARK || !net.is_local_address(info.daddr) {
+        if info.protocol != igmp::PROTO_IGMP
+            || info.tos != TOS_MARK
+            || !net.is_local_address(info.daddr)
+        {
             return;
         }
         if !self.rates.allows(info.saddr, now_ms()) {
             self.counters.add(counter::IGMP_LIMITED, 1);
             return;
         }
-        if info.is_fragment() || net.is_local_address(info.saddr) || !packet.pull(usize::from(info.total_len)) {
+        if info.is_fragment()
+            || net.is_local_address(info.saddr)
+            || !packet.pull(usize::from(info.total_len))
+        {
             self.counters.add(counter::IGMP_REFUSED, 1);
             return;
         }
@@ -310,8 +321,10 @@ impl ServerNet {
         self.expire(now);
         if now >= self.next_query_ms.load(Ordering::Relaxed) {
             self.query_learned(net);
-            self.next_query_ms
-                .store(now + u64::from(query_interval_s()) * 1000, Ordering::Relaxed);
+            self.next_query_ms.store(
+                now + u64::from(query_interval_s()) * 1000,
+                Ordering::Relaxed,
+            );
         }
         self.any_learning.load(Ordering::Relaxed).then_some(1000)
     }
@@ -322,7 +335,11 @@ impl ServerNet {
             let Some(group) = t.find(group_key(report.group)) else {
                 return Action::Refused;
             };
-            let Some(l) = group.learning.as_ref().filter(|l| l.prefixes.admits(report.source)) else {
+            let Some(l) = group
+                .learning
+                .as_ref()
+                .filter(|l| l.prefixes.admits(report.source))
+            else {
                 return Action::Refused;
             };
             let learned = l.find(report.source);
@@ -351,7 +368,9 @@ impl ServerNet {
             Action::Refused => self.counters.add(counter::IGMP_REFUSED, 1),
             Action::QueryNow(via) => self.send_query(net, via, report.source),
             Action::Add => match self.change_learned(report.group, |group, l| {
-                if l.find(report.source).is_some() || group.static_members().contains(&report.source) {
+                if l.find(report.source).is_some()
+                    || group.static_members().contains(&report.source)
+                {
                     return Err(Unchanged::Yes);
                 }
                 if group.members.len() >= max_members() as usize {
@@ -371,7 +390,9 @@ impl ServerNet {
             Action::Remove => {
                 let source = report.source;
                 if self
-                    .change_learned(report.group, |_, l| Ok(l.rebuilt(move |m| m.addr != source, None)?))
+                    .change_learned(report.group, |_, l| {
+                        Ok(l.rebuilt(move |m| m.addr != source, None)?)
+                    })
                     .is_ok()
                 {
                     self.counters.add(counter::IGMP_LEAVES, 1);
@@ -405,12 +426,19 @@ impl ServerNet {
             let due = self.table.read(|t| {
                 let g = t.entries().get(i)?;
                 let l = g.learning.as_ref()?;
-                let n = l.learned.iter().filter(|m| m.deadline_ms.load(Ordering::Relaxed) <= now).count();
+                let n = l
+                    .learned
+                    .iter()
+                    .filter(|m| m.deadline_ms.load(Ordering::Relaxed) <= now)
+                    .count();
                 (n > 0).then_some((g.addr, n))
             });
             let Some((group, n)) = due else { continue };
             let expired = |m: &Learned| m.deadline_ms.load(Ordering::Relaxed) <= now;
-            if self.change_learned(group, |_, l| Ok(l.rebuilt(move |m| !expired(m), None)?)).is_ok() {
+            if self
+                .change_learned(group, |_, l| Ok(l.rebuilt(move |m| !expired(m), None)?))
+                .is_ok()
+            {
                 self.counters.add(counter::LEARNED_EXPIRED, n as u64);
             }
         }
@@ -421,7 +449,10 @@ impl ServerNet {
         let groups = self.table.read(|t| t.entries().len());
         for i in 0..groups {
             // Held outside the read-side section: sending may take a while.
-            let Some(l) = self.table.read(|t| t.entries().get(i).and_then(|g| g.learning.clone())) else {
+            let Some(l) = self
+                .table
+                .read(|t| t.entries().get(i).and_then(|g| g.learning.clone()))
+            else {
                 continue;
             };
             for m in l.learned.iter() {
@@ -446,7 +477,9 @@ impl ServerNet {
     /// After a configuration change: whether any group learns now (the
     /// packet path's first test), and the work started if one does.
     pub(crate) fn learning_changed(&self, net: Net<'_>) {
-        let any = self.table.read(|t| t.entries().iter().any(|g| g.learning.is_some()));
+        let any = self
+            .table
+            .read(|t| t.entries().iter().any(|g| g.learning.is_some()));
         self.any_learning.store(any, Ordering::Relaxed);
         if any {
             net.kick_work();
