@@ -8,6 +8,7 @@
 //! whose module was reloaded learns them back.
 
 use crate::entries::{announce_interval_s, Announce, ClientNet};
+use crate::kernel_glue::module::now_ms;
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::{OwnedPacket, Packet};
 use crate::mcast_shared::addr::Ipv4;
@@ -123,11 +124,15 @@ impl ClientNet {
     /// that the host is a member, while it is.
     pub(crate) fn reannounce(&self, net: Net<'_>) -> Option<u32> {
         let groups = self.tables.read(|t| t.announce.entries().len());
+        let interval_ms = u64::from(announce_interval_s()) * 1000;
         for i in 0..groups {
             let mut senders = Senders::new();
             let Some((group, source)) = self.tables.read(|t| {
                 let a = t.announce.entries().get(i)?;
-                if !a.host.joined.load(Ordering::Relaxed) {
+                let spoke = a.host.last_report_ms.load(Ordering::Relaxed);
+                // Silent for half an interval, or the host's own report
+                // (maybe a leave on its way) is the news.
+                if !a.host.joined.load(Ordering::Relaxed) || now_ms() < spoke + interval_ms / 2 {
                     return None;
                 }
                 for &s in a.senders.iter() {
@@ -169,6 +174,7 @@ fn remember(a: &Announce, membership: Membership, source: Ipv4) {
     a.host
         .source
         .store(u32::from_ne_bytes(source.0), Ordering::Relaxed);
+    a.host.last_report_ms.store(now_ms(), Ordering::Relaxed);
 }
 
 /// A copy of the host's IGMP packet, marked for `sender`, untracked as the

@@ -16,7 +16,7 @@ use crate::mcast_shared::genl::{
 use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
 use crate::mcast_shared::packet::{lookup_entry, EntryKey};
 use crate::mcast_shared::rules;
-use core::sync::atomic::{AtomicBool, AtomicU32};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -82,6 +82,9 @@ pub(crate) struct HostMembership {
     /// The source address of that report (network order), the source of
     /// the re-announcements.
     pub(crate) source: AtomicU32,
+    /// When the host last reported the group (`now_ms`): a host that spoke
+    /// lately needs no re-announcement, and one could race its leave.
+    pub(crate) last_report_ms: AtomicU64,
 }
 
 /// A group the host's reports are announced for, and to whom: the
