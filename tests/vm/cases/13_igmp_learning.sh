@@ -5,7 +5,8 @@
 # is reloaded; marked IGMP from outside the prefixes, from the sender's own
 # address, for a group that does not learn, or beyond the rate limit
 # teaches nothing and is counted; an entry with announcements off announces
-# nothing. IGMPv3 and IGMPv2 (force_igmp_version) both. Every host runs
+# nothing; learned members count toward max_members. IGMPv3 and IGMPv2
+# (force_igmp_version) both. Every host runs
 # conntrack and the stateful firewall of lib.sh.
 . "$VMDIR/lib.sh"
 . "$VMDIR/review-lib.sh"
@@ -234,12 +235,33 @@ refusals() {
 	cleanup_network
 }
 
+# learned members count toward max_members: with room for one, the second
+# joiner is refused and counted
+full() {
+	network 0 10.0.0.0/16
+	rmmod rust_mcast_server && insmod "$MODDIR/rust_mcast_server.ko" query_interval=$QUERY_INTERVAL max_members=1
+	on "$NS_SND" "multis_admin -R" >/dev/null
+	join 1
+	expect_learned "full: member 1 joined a group with room for one member" $PROMPT "$(member_ip 1)"
+	join 2
+	sleep $PROMPT
+	if [ "$(learned)" = "$(member_ip 1)" ] && [ "$(server learned_full)" -gt 0 ]; then
+		pass "full: member 2 not learned past max_members=1 (learned_full $(server learned_full))"
+	else
+		fail "full: learned '$(learned)', learned_full $(server learned_full) (want member 1 only, > 0)"
+	fi
+	stop TERM 1; stop TERM 2
+	rmmod rust_mcast_server && insmod "$MODDIR/rust_mcast_server.ko" query_interval=$QUERY_INTERVAL
+	cleanup_network
+}
+
 load_learning_modules || { fail "modules do not load with query_interval and announce_interval"; case_done; exit 0; }
 join_and_leave 0
 join_and_leave 2
 vanish
 reload
 refusals
+full
 unload_modules
 rm -rf "$W"
 case_done
