@@ -48,6 +48,9 @@ extern "C" {
     pub fn rmc_alloc_packet(len: c_uint) -> *mut SkBuff;
     pub fn rmc_route_output(net: *mut Net, skb: *mut SkBuff) -> c_int;
     pub fn rmc_addr_is_local(net: *mut Net, addr: u32) -> bool;
+    pub fn rmc_route_source(net: *mut Net, daddr: u32) -> u32;
+    pub fn rmc_net_joined_group(net: *mut Net, group: u32) -> bool;
+    pub fn rmc_net_alive(net: *const Net) -> bool;
     pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, user: u32, zone: u16) -> c_int;
     pub fn rmc_defrag_user_routed() -> u32;
     pub fn rmc_defrag_user_bridged() -> u32;

@@ -24,6 +24,8 @@
 #include <net/netfilter/nf_conntrack_zones.h>
 #include <linux/workqueue.h>
 #include <linux/jiffies.h>
+#include <linux/igmp.h>
+#include <linux/inetdevice.h>
 #include "helpers.h"
 #include "mcast_proto.h"
 
@@ -50,6 +52,7 @@ static_assert(sizeof_field(struct netlink_callback, args) == 6 * sizeof(long));
 static_assert(MCAST_KERNEL_NF_STOLEN == NF_STOLEN);
 static_assert(MCAST_KERNEL_NF_INET_PRE_ROUTING == NF_INET_PRE_ROUTING);
 static_assert(MCAST_KERNEL_NF_INET_LOCAL_OUT == NF_INET_LOCAL_OUT);
+static_assert(MCAST_KERNEL_NF_INET_LOCAL_IN == NF_INET_LOCAL_IN);
 static_assert(offsetof(struct rmc_pernet, state) == 0);
 static_assert(MCAST_KERNEL_NET_XMIT_SUCCESS == NET_XMIT_SUCCESS);
 static_assert(MCAST_KERNEL_NET_XMIT_CN == NET_XMIT_CN);
@@ -156,6 +159,43 @@ int rmc_route_output(struct net *net, struct sk_buff *skb)
 }
 /* Whether `addr` (network order) is one of this namespace's addresses. */
 bool rmc_addr_is_local(struct net *net, __be32 addr) { return inet_addr_type(net, addr) == RTN_LOCAL; }
+/* The source address routing picks toward `daddr` (0: no route). */
+__be32 rmc_route_source(struct net *net, __be32 daddr)
+{
+	struct flowi4 fl4 = { .daddr = daddr };
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return 0;
+	ip_rt_put(rt);
+	return fl4.saddr;
+}
+/*
+ * Whether a device of `net` has joined `group` (network order): the IGMP
+ * stack's own membership lists (in_dev->mc_list, walked as igmp.c's
+ * for_each_pmc_rcu does; the macro is private to igmp.c).
+ */
+bool rmc_net_joined_group(struct net *net, __be32 group)
+{
+	struct net_device *dev;
+	struct ip_mc_list *im;
+	bool joined = false;
+
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev) {
+		struct in_device *in_dev = __in_dev_get_rcu(dev);
+
+		for (im = in_dev ? rcu_dereference(in_dev->mc_list) : NULL; im && !joined;
+		     im = rcu_dereference(im->next_rcu))
+			joined = im->multiaddr == group && im->users > 0;
+		if (joined)
+			break;
+	}
+	rcu_read_unlock();
+	return joined;
+}
+/* Whether the namespace is still alive (not being dismantled). */
+bool rmc_net_alive(const struct net *net) { return check_net(net); }
 /*
  * As nf_defrag_ipv4 gathers fragments, in the queue conntrack uses for
  * `user` (IP_DEFRAG_CONNTRACK_IN or _BRIDGE_IN, below) in conntrack zone

@@ -26,6 +26,8 @@ pub enum HookPoint {
     LocalOut,
     /// Packets arriving, before routing (`NF_INET_PRE_ROUTING`).
     PreRouting,
+    /// Packets arriving for this host, after routing (`NF_INET_LOCAL_IN`).
+    LocalIn,
 }
 
 /// The module's packet path, implemented by its per-namespace state.
@@ -119,7 +121,8 @@ pub fn now_ms() -> u64 {
 
 /// While alive, bottom halves are off on this CPU: a lock that a hook also
 /// takes (in softirq context) is then safe to hold in process context.
-pub struct BottomHalvesOff(());
+/// Not `Send`: it must be dropped on the CPU that made it.
+pub struct BottomHalvesOff(core::marker::PhantomData<*mut ()>);
 
 impl BottomHalvesOff {
     /// Turns bottom halves off until the guard drops.
@@ -128,7 +131,7 @@ impl BottomHalvesOff {
         // with the local_bh_enable in Drop, on the same CPU (it disables
         // preemption, or migration on PREEMPT_RT).
         unsafe { ffi::rmc_local_bh_disable() };
-        BottomHalvesOff(())
+        BottomHalvesOff(core::marker::PhantomData)
     }
 }
 
@@ -229,6 +232,7 @@ extern "C" fn rmc_hook(
     let at = match hooknum {
         crate::mcast_shared::abi::hook::LOCAL_OUT => HookPoint::LocalOut,
         crate::mcast_shared::abi::hook::PRE_ROUTING => HookPoint::PreRouting,
+        crate::mcast_shared::abi::hook::LOCAL_IN => HookPoint::LocalIn,
         _ => return NF_ACCEPT,
     };
     let (Some(packet), Some(net)) = (packet, net) else {

@@ -2,19 +2,23 @@
 /*
  * The C tables every module has, included at the end of its tables file
  * after it defined rmc_policy[], rmc_ops[] and:
+ *   RMC_IN_HOOKNUM  the arriving packets' hook point, RMC_IN_PRIORITY its priority
  *   RMC_FAMILY      generic netlink family name
  *   RMC_ATTR_MAX    highest request attribute
  *   RMC_FIRST_CMD   first command (strict validation from there on)
  * Declarations and registration one-liners only.
  */
 /*
- * Both modules hook both points, first: LOCAL_OUT (the server's copies, the
- * client's announcements of the host's IGMP reports) and PRE_ROUTING (the
- * client's restoring, the server's learning). rmc_hook reads state->hook.
+ * Both modules hook LOCAL_OUT first (the server's copies, the client's
+ * announcements of the host's IGMP reports) and one arriving point the
+ * tables file names: the client PRE_ROUTING first (restoring, before
+ * conntrack), the server LOCAL_IN after the filter table (learning from
+ * what the host's firewall and reverse-path check let in). rmc_hook reads
+ * state->hook.
  */
 static const struct nf_hook_ops rmc_hook_ops[] = {
 	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_FIRST },
-	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP_PRI_FIRST },
+	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = RMC_IN_HOOKNUM, .priority = RMC_IN_PRIORITY },
 };
 
 static unsigned int rmc_net_id;

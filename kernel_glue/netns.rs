@@ -15,6 +15,7 @@
 //! `cancel_delayed_work_sync` also stops a work that queues itself again.
 
 use super::ffi;
+use crate::mcast_shared::addr::Ipv4;
 use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -46,8 +47,10 @@ impl<'a> Net<'a> {
     /// it while init or exit may write it on another CPU).
     fn slot(self) -> *mut crate::ModuleNetState {
         // SAFETY: live net per the type's invariant; the id belongs to our
-        // registered pernet_operations, whose `.size` is one pointer, so
-        // net_generic (include/net/netns/generic.h, 6.12) returns our slot.
+        // registered pernet_operations, whose `.size` is struct rmc_pernet,
+        // whose first field is the state pointer (static_assert in
+        // helpers.c), so net_generic (include/net/netns/generic.h, 6.12)
+        // returns our slot.
         unsafe { ffi::rmc_net_slot_read(self.as_ptr(), ffi::rmc_module_net_id()).cast() }
     }
 
@@ -85,9 +88,27 @@ impl<'a> Net<'a> {
         unsafe { ffi::rmc_module_work_later(self.as_ptr(), ms) }
     }
 
+    /// The source address routing picks toward `daddr`, if there is a route.
+    pub fn route_source(self, daddr: Ipv4) -> Option<Ipv4> {
+        // SAFETY: live net per the type's invariant; ip_route_output_key
+        // (net/ipv4/route.c, 6.12) may be called from any context under its
+        // own RCU read lock; the helper drops the route it got.
+        let bits = unsafe { ffi::rmc_route_source(self.as_ptr(), u32::from_ne_bytes(daddr.0)) };
+        Some(Ipv4(bits.to_ne_bytes())).filter(|a| *a != Ipv4::UNSPECIFIED)
+    }
+
+    /// Whether one of this namespace's devices has joined `group` (the
+    /// IGMP stack's membership lists).
+    pub fn has_joined(self, group: Ipv4) -> bool {
+        // SAFETY: live net per the type's invariant; the helper walks the
+        // devices (for_each_netdev_rcu) and each in_device's mc_list under
+        // rcu_read_lock, as igmp.c's readers do (net/ipv4/igmp.c, 6.12).
+        unsafe { ffi::rmc_net_joined_group(self.as_ptr(), u32::from_ne_bytes(group.0)) }
+    }
+
     /// Whether `addr` is one of this namespace's own addresses
     /// (`inet_addr_type` says `RTN_LOCAL`).
-    pub fn is_local_address(self, addr: crate::mcast_shared::addr::Ipv4) -> bool {
+    pub fn is_local_address(self, addr: Ipv4) -> bool {
         // SAFETY: live net per the type's invariant; inet_addr_type
         // (net/ipv4/fib_frontend.c, 6.12) looks the address up in the
         // local table under its own rcu_read_lock, from any context.
@@ -126,6 +147,13 @@ extern "C" fn rmc_net_work(raw: *mut ffi::Net) {
     let Some(net) = (unsafe { Net::from_raw(raw) }) else {
         return;
     };
+    // A namespace being dismantled (a hook kicked the work during the
+    // grace period after .pre_exit) sends nothing more.
+    // SAFETY: live net (above); check_net reads its refcount
+    // (include/net/net_namespace.h, 6.12).
+    if !unsafe { ffi::rmc_net_alive(net.as_ptr()) } {
+        return;
+    }
     if let Some(ms) = net.state().and_then(|state| state.tick(net)) {
         net.work_later(ms);
     }
@@ -145,28 +173,27 @@ extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
     // SAFETY: the state is pinned for its whole life and freed only by
     // `rmc_net_exit` or the error path below.
     let state = KBox::into_raw(unsafe { Pin::into_inner_unchecked(state) });
-    // SAFETY: we are init: the work is initialised before anything can
+    // SAFETY: we are init; the work is initialised before anything can
     // reach the state and kick it (INIT_DELAYED_WORK, include/linux/
-    // workqueue.h); the slot is ours (see `Net::slot`).
-    unsafe {
-        ffi::rmc_module_work_init(net.as_ptr());
-        net.set_slot(state);
-    }
-    // SAFETY: live net; our static hook ops (nf_register_net_hooks,
+    // workqueue.h). Live net; our static hook ops (nf_register_net_hooks,
     // net/netfilter/core.c, 6.12, unregisters those it did on failure).
-    let err = unsafe { ffi::rmc_module_register_hooks(net.as_ptr()) };
+    // The hooks run before the slot is set: they find no state and accept.
+    let err = unsafe {
+        ffi::rmc_module_work_init(net.as_ptr());
+        ffi::rmc_module_register_hooks(net.as_ptr())
+    };
     if err != 0 {
-        // SAFETY: no hook was left registered, so no reader ever saw the
-        // state and nothing kicked the work (only hooks, netlink
-        // operations and the work itself do, and no operation can reach a
-        // namespace whose init has not returned); it came from
-        // KBox::into_raw just above.
-        unsafe {
-            net.set_slot(core::ptr::null_mut());
-            drop(KBox::from_raw(state));
-        }
+        // SAFETY: the state was never published (a hook that ran meanwhile
+        // found the slot empty), and nothing kicked the work (only hooks
+        // that found a state, netlink operations, which cannot reach a
+        // namespace whose init has not returned, and the work itself do);
+        // it came from KBox::into_raw just above.
+        unsafe { drop(KBox::from_raw(state)) };
+        return err;
     }
-    err
+    // SAFETY: we are init; the slot is ours (see `Net::slot`).
+    unsafe { net.set_slot(state) };
+    0
 }
 
 /// `pernet_operations.pre_exit`: unhooks the namespace. The core runs one

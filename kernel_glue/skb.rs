@@ -91,6 +91,15 @@ impl<'a> Packet<'a> {
         unsafe { ffi::rmc_skb_ct_zone_id(self.as_ptr()) }
     }
 
+    /// At LOCAL_IN: whether the packet was routed to this host as unicast
+    /// (its route is `RTN_LOCAL`, not multicast or broadcast).
+    pub fn routed_to_this_host(&self) -> bool {
+        // SAFETY: valid skb per the invariant; after routing (LOCAL_IN) it
+        // holds its input route, and skb_rtable reads it (include/net/
+        // route.h, 6.12).
+        unsafe { ffi::rmc_skb_route_is_local(self.as_ptr()) }
+    }
+
     /// Makes at least `len` bytes from the network header linear. False if
     /// the packet is shorter or memory ran out.
     pub fn pull(&mut self, len: usize) -> bool {

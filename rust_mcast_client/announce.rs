@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Announcing the host's memberships to the senders (issue 16). The host's
-//! own IGMP reports and leaves for a group with announcing entries go, as
-//! marked unicast copies, to those entries' senders, which learn members
-//! from them. Marked queries from a configured sender are restored to
-//! 224.0.0.1, so the host's IGMP stack answers them. The namespace's work
-//! repeats the host's memberships every announce interval, so a sender
-//! whose module was reloaded learns them back.
+//! Announcing the host's memberships to the senders (issue 16). When the
+//! host's IGMP stack reports (joins, leaves, answers a query) for groups
+//! with announcing entries, each of those entries' senders gets one marked
+//! unicast IGMPv3 report of its own groups, from the host's address toward
+//! it: what the host said, nothing about groups that sender does not serve,
+//! built here rather than copied (no Router Alert option, which multicast
+//! routers on the path would take for themselves; never larger than the
+//! groups of one sender). Marked queries from a configured sender are
+//! restored to 224.0.0.1, so the host's IGMP stack answers them. The
+//! namespace's work repeats every group the host has joined (the IGMP
+//! stack's own lists) every announce interval, so a sender whose module was
+//! reloaded learns its members back.
 
 use crate::entries::{announce_interval_s, Announce, ClientNet};
 use crate::kernel_glue::module::now_ms;
@@ -17,40 +22,41 @@ use crate::mcast_shared::igmp::{self, Membership};
 use crate::mcast_shared::packet::{Ipv4Info, TOS_MARK, TTL_FLOOR};
 use core::sync::atomic::Ordering;
 
-/// Most senders one report is announced to (a stack array); the rest are
-/// counted as failed announcements.
+/// Most announcing groups one host report is relayed for, and most senders
+/// it goes to (stack arrays); the rest count as failed announcements.
+const MAX_RECORDS: usize = 32;
 const MAX_SENDERS: usize = 32;
 
-/// Distinct senders, in the order first seen.
-struct Senders {
-    list: [Ipv4; MAX_SENDERS],
+/// Up to N distinct values, in the order first seen; the rest are counted.
+struct Few<T, const N: usize> {
+    list: [T; N],
     len: usize,
     overflow: u64,
 }
 
-impl Senders {
-    fn new() -> Senders {
-        Senders {
-            list: [Ipv4::UNSPECIFIED; MAX_SENDERS],
+impl<T: Copy + PartialEq, const N: usize> Few<T, N> {
+    fn new(fill: T) -> Self {
+        Few {
+            list: [fill; N],
             len: 0,
             overflow: 0,
         }
     }
 
-    fn insert(&mut self, sender: Ipv4) {
-        if self.as_slice().contains(&sender) {
+    fn insert(&mut self, value: T) {
+        if self.as_slice().contains(&value) {
             return;
         }
         match self.list.get_mut(self.len) {
             Some(slot) => {
-                *slot = sender;
+                *slot = value;
                 self.len += 1;
             }
             None => self.overflow += 1,
         }
     }
 
-    fn as_slice(&self) -> &[Ipv4] {
+    fn as_slice(&self) -> &[T] {
         &self.list[..self.len]
     }
 }
@@ -60,14 +66,13 @@ fn group_key(group: Ipv4) -> u64 {
 }
 
 impl ClientNet {
-    /// LOCAL_OUT: one of the host's IGMP reports or leaves. Its groups with
-    /// announcing entries remember what the host said, and each of their
-    /// senders gets one marked copy of the whole packet.
+    /// LOCAL_OUT: one of the host's IGMP reports or leaves (to a multicast
+    /// address; our own announcements and the senders' queries are
+    /// unicast). Each sender of its announcing groups gets their records.
     pub(crate) fn announce(&self, net: Net<'_>, packet: &mut Packet<'_>) {
         let Ok(info) = Ipv4Info::parse(packet.header()) else {
             return;
         };
-        // Our own marked copies and the senders' queries are unicast.
         if info.protocol != igmp::PROTO_IGMP || !info.daddr.is_multicast() || info.is_fragment() {
             return;
         }
@@ -76,26 +81,42 @@ impl ClientNet {
         {
             return;
         }
-        let mut senders = Senders::new();
         let Some(message) = igmp::igmp_message(packet.header()) else {
             return;
         };
+        let mut said =
+            Few::<(Ipv4, Membership), MAX_RECORDS>::new((Ipv4::UNSPECIFIED, Membership::Left));
+        let mut senders = Few::<Ipv4, MAX_SENDERS>::new(Ipv4::UNSPECIFIED);
+        let now = now_ms();
         self.tables.read(|t| {
             // A report that does not parse is the host's own business.
             let _ = igmp::parse_report(message, |group, membership| {
                 let Some(a) = t.announce.find(group_key(group)) else {
                     return;
                 };
-                remember(a, membership, info.saddr);
+                a.host.last_ms.store(now, Ordering::Relaxed);
+                said.insert((group, membership));
                 for &s in a.senders.iter() {
                     senders.insert(s);
                 }
             });
         });
-        self.counters.add(counter::ANNOUNCE_FAIL, senders.overflow);
+        self.counters
+            .add(counter::ANNOUNCE_FAIL, said.overflow + senders.overflow);
         for &sender in senders.as_slice() {
-            let sent = send_marked_copy(net, packet, info.header_len, sender);
-            self.count_announcement(sent);
+            let sent = self.tables.read(|t| {
+                let mut records = Few::<(Ipv4, Membership), MAX_RECORDS>::new(said.list[0]);
+                for &(group, membership) in said.as_slice() {
+                    if t.announce
+                        .find(group_key(group))
+                        .is_some_and(|a| serves(a, sender))
+                    {
+                        records.insert((group, membership));
+                    }
+                }
+                records
+            });
+            self.count_announcement(send_report(net, sender, sent.as_slice()));
         }
     }
 
@@ -121,33 +142,32 @@ impl ClientNet {
     }
 
     /// The namespace's work: tells each announcing group's senders again
-    /// that the host is a member, while it is.
+    /// that the host is a member, while the IGMP stack says it is and the
+    /// host itself has been silent about it for half an interval (else its
+    /// own report, maybe a leave on its way, is the news).
     pub(crate) fn reannounce(&self, net: Net<'_>) -> Option<u32> {
-        let groups = self.tables.read(|t| t.announce.entries().len());
         let interval_ms = u64::from(announce_interval_s()) * 1000;
+        let groups = self.tables.read(|t| t.announce.entries().len());
         for i in 0..groups {
-            let mut senders = Senders::new();
-            let Some((group, source)) = self.tables.read(|t| {
+            let mut senders = Few::<Ipv4, MAX_SENDERS>::new(Ipv4::UNSPECIFIED);
+            let Some(group) = self.tables.read(|t| {
                 let a = t.announce.entries().get(i)?;
-                let spoke = a.host.last_report_ms.load(Ordering::Relaxed);
-                // Silent for half an interval, or the host's own report
-                // (maybe a leave on its way) is the news.
-                if !a.host.joined.load(Ordering::Relaxed) || now_ms() < spoke + interval_ms / 2 {
+                if now_ms() < a.host.last_ms.load(Ordering::Relaxed) + interval_ms / 2 {
                     return None;
                 }
                 for &s in a.senders.iter() {
                     senders.insert(s);
                 }
-                Some((
-                    a.group,
-                    Ipv4(a.host.source.load(Ordering::Relaxed).to_ne_bytes()),
-                ))
+                Some(a.group)
             }) else {
                 continue;
             };
+            if !net.has_joined(group) {
+                continue;
+            }
             self.counters.add(counter::ANNOUNCE_FAIL, senders.overflow);
             for &sender in senders.as_slice() {
-                let sent = send_report(net, source, sender, group);
+                let sent = send_report(net, sender, &[(group, Membership::Joined)]);
                 self.count_announcement(sent);
             }
         }
@@ -163,44 +183,18 @@ impl ClientNet {
     }
 }
 
-/// What the host said about a group: joined or left (a BLOCK changes
-/// nothing the sender cannot ask again), and from which address.
-fn remember(a: &Announce, membership: Membership, source: Ipv4) {
-    match membership {
-        Membership::Joined => a.host.joined.store(true, Ordering::Relaxed),
-        Membership::Left => a.host.joined.store(false, Ordering::Relaxed),
-        Membership::Blocked => {}
-    }
-    a.host
-        .source
-        .store(u32::from_ne_bytes(source.0), Ordering::Relaxed);
-    a.host.last_report_ms.store(now_ms(), Ordering::Relaxed);
+fn serves(a: &Announce, sender: Ipv4) -> bool {
+    a.senders.contains(&sender)
 }
 
-/// A copy of the host's IGMP packet, marked for `sender`, untracked as the
-/// server's copies are.
-fn send_marked_copy(net: Net<'_>, packet: &Packet<'_>, header_len: usize, sender: Ipv4) -> bool {
-    let Some(mut copy) = packet.copy_headers() else {
+/// A marked IGMPv3 report of `records` to `sender`, from this host's
+/// address toward it (the address the sender learns and sends copies to).
+fn send_report(net: Net<'_>, sender: Ipv4, records: &[(Ipv4, Membership)]) -> bool {
+    let mut report = [0u8; 8 + 8 * MAX_RECORDS];
+    let Some(len) = igmp::report_v3(records, &mut report) else {
         return false;
     };
-    {
-        let mut view = copy.as_packet();
-        let Some(header) = view.writable_header(header_len) else {
-            return false;
-        };
-        if igmp::mark_for_sender(header, sender).is_err() {
-            return false;
-        }
-    }
-    copy.set_untracked();
-    copy.reroute(net) && !copy.routes_to_this_host() && copy.send(net)
-}
-
-/// A re-announcement: an IGMPv3 report "is a member of `group`" from
-/// `source`, marked for `sender`.
-fn send_report(net: Net<'_>, source: Ipv4, sender: Ipv4, group: Ipv4) -> bool {
-    let mut report = [0u8; 16];
-    let Some(len) = igmp::report_v3(&[group], &mut report) else {
+    let Some(source) = net.route_source(sender) else {
         return false;
     };
     let Some(header) = igmp::ip_header(source, sender, TOS_MARK, TTL_FLOOR, len) else {

@@ -4,7 +4,9 @@
 //! A netfilter hook at IPv4 PRE_ROUTING (first priority, every network
 //! namespace) turns unicast copies marked with TOS 0xE0 from a configured
 //! sender back into their group address, so sockets that joined the group
-//! receive them through the kernel's normal multicast delivery.
+//! receive them through the kernel's normal multicast delivery. A hook at
+//! LOCAL_OUT announces the host's IGMP reports for those groups to their
+//! senders, which may learn members from them (announce.rs).
 //! Configuration comes over the generic netlink family `rmcast_client`.
 
 use kernel::prelude::*;

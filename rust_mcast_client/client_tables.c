@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The C-owned tables of rust_mcast_client: its load-time parameter, its
+ * The C-owned tables of rust_mcast_client: its load-time parameters, its
  * generic netlink policy and operations; the common hook, family and pernet
  * tables come from kernel_glue/module_tables.h. The code is Rust (client.rs).
  * Constants come from kernel_glue/mcast_proto.h, generated from mcast_shared.
@@ -31,6 +31,8 @@ static const struct genl_small_ops rmc_ops[] = {
 	RMC_QUERY(MCAST_CLIENT_CMD_GET_STATS),
 };
 
+#define RMC_IN_HOOKNUM NF_INET_PRE_ROUTING
+#define RMC_IN_PRIORITY NF_IP_PRI_FIRST
 #define RMC_FAMILY MCAST_CLIENT_FAMILY
 #define RMC_ATTR_MAX MCAST_CLIENT_ATTR_MAX
 #define RMC_FIRST_CMD MCAST_CLIENT_CMD_ADD_ENTRY

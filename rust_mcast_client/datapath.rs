@@ -21,11 +21,8 @@ impl PacketHook for ClientNet {
         let Ok(info) = Ipv4Info::parse(packet.header()) else {
             return Verdict::Accept;
         };
-        if info.protocol == igmp::PROTO_IGMP && info.tos == TOS_MARK {
-            self.restore_query(&mut packet, &info);
-            return Verdict::Accept;
-        }
-        if !info.is_carried_protocol() {
+        let marked_igmp = info.protocol == igmp::PROTO_IGMP && info.tos == TOS_MARK;
+        if !info.is_carried_protocol() && !marked_igmp {
             return Verdict::Accept;
         }
         // With br_netfilter on (bridge-nf-call-iptables=1), frames crossing
@@ -38,6 +35,10 @@ impl PacketHook for ClientNet {
         if packet.crossed_bridge_netfilter()
             && (!packet.bridged() || packet.bridged_for_other_host())
         {
+            return Verdict::Accept;
+        }
+        if marked_igmp {
+            self.restore_query(&mut packet, &info);
             return Verdict::Accept;
         }
         // Only the first fragment carries the port: gather a marked

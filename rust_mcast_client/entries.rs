@@ -13,10 +13,10 @@ use crate::mcast_shared::genl::{
     client::{flags, COUNTERS},
     limits,
 };
-use crate::mcast_shared::learn::DEFAULT_QUERY_INTERVAL_S;
+use crate::mcast_shared::learn::DEFAULT_ANNOUNCE_INTERVAL_S;
 use crate::mcast_shared::packet::{lookup_entry, EntryKey};
 use crate::mcast_shared::rules;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use core::sync::atomic::AtomicU64;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -31,7 +31,7 @@ pub(crate) fn max_entries() -> u32 {
 /// would query them).
 pub(crate) fn announce_interval_s() -> u32 {
     match param(1) {
-        0 => DEFAULT_QUERY_INTERVAL_S,
+        0 => DEFAULT_ANNOUNCE_INTERVAL_S,
         s => s.min(3600),
     }
 }
@@ -73,18 +73,12 @@ impl Entry for Sender {
     }
 }
 
-/// What the host last said about a group in its IGMP reports; shared by
-/// table versions while the group has announcing entries.
+/// When the host last reported a group (`now_ms`), shared by table
+/// versions while the group has announcing entries: a host that spoke
+/// lately needs no re-announcement, and one could race its leave.
 #[derive(Default)]
-pub(crate) struct HostMembership {
-    /// The host is a member (its last report for the group joined it).
-    pub(crate) joined: AtomicBool,
-    /// The source address of that report (network order), the source of
-    /// the re-announcements.
-    pub(crate) source: AtomicU32,
-    /// When the host last reported the group (`now_ms`): a host that spoke
-    /// lately needs no re-announcement, and one could race its leave.
-    pub(crate) last_report_ms: AtomicU64,
+pub(crate) struct HostReports {
+    pub(crate) last_ms: AtomicU64,
 }
 
 /// A group the host's reports are announced for, and to whom: the
@@ -92,7 +86,7 @@ pub(crate) struct HostMembership {
 pub(crate) struct Announce {
     pub(crate) group: Ipv4,
     pub(crate) senders: KVVec<Ipv4>,
-    pub(crate) host: Arc<HostMembership>,
+    pub(crate) host: Arc<HostReports>,
 }
 
 impl Entry for Announce {
@@ -186,7 +180,7 @@ fn announce_table(
                 let host = match previous.and_then(|p| p.announce.find(u64::from(group.to_bits())))
                 {
                     Some(a) => a.host.clone(),
-                    None => Arc::new(HostMembership::default(), config_gfp())?,
+                    None => Arc::new(HostReports::default(), config_gfp())?,
                 };
                 let mut senders = KVVec::new();
                 senders.push(sender, config_gfp())?;

@@ -6,9 +6,11 @@
 //! timeout. The namespace's work queries the learned members every query
 //! interval, so their hosts report again while they stay members.
 //!
-//! The packet path only checks and queues a report (no allocation, no
-//! lock but the queue's); the work, in process context, applies it to the
-//! table the way a netlink change does, and sends the queries.
+//! The packet path (LOCAL_IN, after the host's filter table and the
+//! reverse-path check of routing) checks a report and moves a known
+//! member's deadline on (no allocation, no lock but the queue's); the work,
+//! in process context, applies the changes to the table the way a netlink
+//! change does, and sends the queries.
 
 use crate::groups::{group_key, max_members, query_interval_s, Group, GroupTable, ServerNet};
 use crate::kernel_glue::module::{now_ms, random_u64, BottomHalvesOff};
@@ -116,24 +118,28 @@ impl Learning {
 
 /// What a marked report said, queued for the work.
 #[derive(Clone, Copy)]
-pub(crate) struct Report {
+struct Report {
     source: Ipv4,
     via: Ipv4,
     group: Ipv4,
     membership: Membership,
 }
 
-const QUEUE_LEN: usize = 64;
+/// Changes waiting for the work: a v3 report can name up to 184 groups
+/// (1500-byte MTU), and refreshes of known members never queue.
+const QUEUE_LEN: usize = 128;
 /// Reports the work takes at a time (on its stack).
 const BATCH: usize = 16;
-/// After a BLOCK record, how long the member has to answer the query the
-/// work sends it before it expires (RFC 3376's last member query time:
-/// robustness 2 × 1 s).
-const LAST_MEMBER_MS: u64 = 2000;
+/// After a BLOCK record, how long past the query's longest response time
+/// the member has to answer the query the work sends it before it expires
+/// (the work's one-second tick, and one more).
+const BLOCK_GRACE_MS: u64 = 2000;
 
-/// Reports waiting for the work; full means dropped (counted).
+/// Changes waiting for the work, oldest first (a ring: a join then a leave
+/// of one host must apply in that order); full means dropped (counted).
 pub(crate) struct ReportQueue {
     items: [Option<Report>; QUEUE_LEN],
+    head: usize,
     len: usize,
 }
 
@@ -141,8 +147,30 @@ impl Default for ReportQueue {
     fn default() -> Self {
         ReportQueue {
             items: [None; QUEUE_LEN],
+            head: 0,
             len: 0,
         }
+    }
+}
+
+impl ReportQueue {
+    fn push(&mut self, report: Report) -> bool {
+        if self.len == QUEUE_LEN {
+            return false;
+        }
+        self.items[(self.head + self.len) % QUEUE_LEN] = Some(report);
+        self.len += 1;
+        true
+    }
+
+    fn pop(&mut self) -> Option<Report> {
+        if self.len == 0 {
+            return None;
+        }
+        let report = self.items[self.head].take();
+        self.head = (self.head + 1) % QUEUE_LEN;
+        self.len -= 1;
+        report
     }
 }
 
@@ -205,6 +233,13 @@ impl From<kernel::alloc::AllocError> for Unchanged {
     }
 }
 
+/// What the packet path makes of one record.
+enum Sorted {
+    Refused,
+    Refreshed,
+    Change,
+}
+
 /// What the work does with one report.
 enum Action {
     Nothing,
@@ -215,9 +250,11 @@ enum Action {
 }
 
 impl ServerNet {
-    /// The packet path at PRE_ROUTING: a marked IGMP report for this host
-    /// from a source a learning group admits is queued for the work. The
-    /// packet itself continues (the stack ignores unicast reports).
+    /// The packet path at LOCAL_IN, after the host's filter table: a marked
+    /// IGMP report sent to this host, from a source a learning group admits.
+    /// A report from a known member moves its deadline on here; a change
+    /// (a new member, a leave, a block) is queued for the work. The packet
+    /// itself continues (the stack ignores unicast reports).
     pub(crate) fn learn_from(&self, net: Net<'_>, packet: &mut Packet<'_>) {
         if !self.any_learning.load(Ordering::Relaxed) {
             return;
@@ -225,21 +262,19 @@ impl ServerNet {
         let Ok(info) = Ipv4Info::parse(packet.header()) else {
             return;
         };
-        // Not for this host (crossing it): none of our business.
+        // Multicast and broadcast IGMP is the host's own business.
         if info.protocol != igmp::PROTO_IGMP
             || info.tos != TOS_MARK
-            || !net.is_local_address(info.daddr)
+            || !packet.routed_to_this_host()
         {
             return;
         }
-        if !self.rates.allows(info.saddr, now_ms()) {
+        let now = now_ms();
+        if !self.rates.allows(info.saddr, now) {
             self.counters.add(counter::IGMP_LIMITED, 1);
             return;
         }
-        if info.is_fragment()
-            || net.is_local_address(info.saddr)
-            || !packet.pull(usize::from(info.total_len))
-        {
+        if net.is_local_address(info.saddr) || !packet.pull(usize::from(info.total_len)) {
             self.counters.add(counter::IGMP_REFUSED, 1);
             return;
         }
@@ -249,22 +284,17 @@ impl ServerNet {
         };
         let mut queued = false;
         let parsed = igmp::parse_report(message, |group, membership| {
-            let admitted = self.table.read(|t| {
-                t.find(group_key(group))
-                    .and_then(|g| g.learning.as_ref())
-                    .is_some_and(|l| l.prefixes.admits(info.saddr))
-            });
-            if !admitted {
-                self.counters.add(counter::IGMP_REFUSED, 1);
-            } else if self.queue(Report {
+            let report = Report {
                 source: info.saddr,
                 via: info.daddr,
                 group,
                 membership,
-            }) {
-                queued = true;
-            } else {
-                self.counters.add(counter::IGMP_LIMITED, 1);
+            };
+            match self.table.read(|t| self.sort(t, &report, now)) {
+                Sorted::Refused => self.counters.add(counter::IGMP_REFUSED, 1),
+                Sorted::Refreshed => self.counters.add(counter::IGMP_REPORTS, 1),
+                Sorted::Change if self.queue(report) => queued = true,
+                Sorted::Change => self.counters.add(counter::IGMP_LIMITED, 1),
             }
         });
         if parsed.is_err() {
@@ -275,18 +305,35 @@ impl ServerNet {
         }
     }
 
+    /// What a report from the packet path is: refused, a known member's
+    /// refresh (done here, in place), or a change for the work.
+    fn sort(&self, table: &GroupTable, report: &Report, now: u64) -> Sorted {
+        let Some(group) = table.find(group_key(report.group)) else {
+            return Sorted::Refused;
+        };
+        let Some(l) = group
+            .learning
+            .as_ref()
+            .filter(|l| l.prefixes.admits(report.source))
+        else {
+            return Sorted::Refused;
+        };
+        if report.membership != Membership::Joined {
+            return Sorted::Change;
+        }
+        if let Some(m) = l.find(report.source) {
+            m.deadline_ms.store(l.deadline(now), Ordering::Relaxed);
+            return Sorted::Refreshed;
+        }
+        if group.static_members().contains(&report.source) {
+            return Sorted::Refreshed;
+        }
+        Sorted::Change
+    }
+
     fn queue(&self, report: Report) -> bool {
         let _bh = BottomHalvesOff::new();
-        let mut q = self.reports.lock();
-        let len = q.len;
-        match q.items.get_mut(len) {
-            Some(slot) => {
-                *slot = Some(report);
-                q.len += 1;
-                true
-            }
-            None => false,
-        }
+        self.reports.lock().push(report)
     }
 
     fn take_batch(&self) -> [Option<Report>; BATCH] {
@@ -294,11 +341,7 @@ impl ServerNet {
         let _bh = BottomHalvesOff::new();
         let mut q = self.reports.lock();
         for slot in batch.iter_mut() {
-            let Some(last) = q.len.checked_sub(1) else {
-                break;
-            };
-            *slot = q.items.get_mut(last).and_then(Option::take);
-            q.len = last;
+            *slot = q.pop();
         }
         batch
     }
@@ -356,7 +399,8 @@ impl ServerNet {
                 (Membership::Joined, None) => Action::Add,
                 (Membership::Left, Some(_)) => Action::Remove,
                 (Membership::Blocked, Some(m)) => {
-                    let soon = now + LAST_MEMBER_MS;
+                    let answer_ms = u64::from(learn::max_response_tenths(query_interval_s())) * 100;
+                    let soon = now + answer_ms + BLOCK_GRACE_MS;
                     m.deadline_ms.fetch_min(soon, Ordering::Relaxed);
                     Action::QueryNow(m.via)
                 }
@@ -391,6 +435,9 @@ impl ServerNet {
                 let source = report.source;
                 if self
                     .change_learned(report.group, |_, l| {
+                        if l.find(source).is_none() {
+                            return Err(Unchanged::Yes);
+                        }
                         Ok(l.rebuilt(move |m| m.addr != source, None)?)
                     })
                     .is_ok()
@@ -465,7 +512,7 @@ impl ServerNet {
     /// restores it to 224.0.0.1, and the host answers with its reports.
     fn send_query(&self, net: Net<'_>, via: Ipv4, member: Ipv4) {
         let interval = query_interval_s();
-        let query = igmp::general_query(learn::max_response_tenths(interval), interval);
+        let query = igmp::general_query(learn::max_response_tenths(interval));
         let Some(header) = igmp::ip_header(via, member, TOS_MARK, TTL_FLOOR, query.len()) else {
             return;
         };

@@ -5,6 +5,8 @@
 //! namespace) sees each locally sent UDP or VRRP datagram to a configured
 //! group and sends one unicast copy to every member of the group, marked with
 //! TOS 0xE0 and a TTL of at least 64. The original continues unchanged.
+//! A group may also learn its members from marked IGMP reports its
+//! receivers' client modules announce (a hook at LOCAL_IN, learning.rs).
 //! Configuration comes over the generic netlink family `rmcast_server`.
 
 use kernel::prelude::*;

@@ -16,6 +16,8 @@ pub mod verdict {
 pub mod hook {
     /// `NF_INET_PRE_ROUTING`: arriving packets, before routing.
     pub const PRE_ROUTING: u8 = 0;
+    /// `NF_INET_LOCAL_IN`: arriving packets for this host, after routing.
+    pub const LOCAL_IN: u8 = 1;
     /// `NF_INET_LOCAL_OUT`: packets this host sends.
     pub const LOCAL_OUT: u8 = 3;
 }

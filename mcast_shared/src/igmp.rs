@@ -8,7 +8,7 @@
 
 use super::addr::Ipv4;
 use super::csum;
-use super::packet::{self, Ipv4Info, Malformed, TOS_MARK, TTL_FLOOR};
+use super::packet::{self, Ipv4Info, Malformed};
 
 /// IP protocol number of IGMP.
 pub const PROTO_IGMP: u8 = 2;
@@ -18,10 +18,8 @@ pub const ALL_HOSTS: Ipv4 = Ipv4([224, 0, 0, 1]);
 /// The TOS Linux gives IGMP (`IPTOS_PREC_INTERNETCONTROL`); restored
 /// queries and the modules' own IGMP carry it like the host's own would.
 pub const TOS_IGMP: u8 = 0xC0;
-/// The Querier's Robustness Variable our queries announce (RFC 3376 §8.1 default).
-pub const QUERY_ROBUSTNESS: u8 = 2;
-/// Bytes of the IP header [`ip_header`] builds: 20 plus the Router Alert option.
-pub const IP_HEADER_LEN: usize = 24;
+/// Bytes of the IP header [`ip_header`] builds: no options.
+pub const IP_HEADER_LEN: usize = 20;
 /// Bytes of the query [`general_query`] builds (IGMPv3, no sources).
 pub const GENERAL_QUERY_LEN: usize = 12;
 
@@ -61,10 +59,10 @@ use record_type::*;
 /// The fixed 8 bytes of a v1/v2 message, of a v3 report's header and of a
 /// v3 group record alike.
 const BLOCK_LEN: usize = 8;
-/// Router Alert (RFC 2113): routers look at IGMP they would not forward.
-const ROUTER_ALERT: [u8; 4] = [0x94, 0x04, 0x00, 0x00];
-/// Version 4, IHL 6 (the header with [`ROUTER_ALERT`]).
-const VERSION_IHL_RA: u8 = 0x46;
+/// Version 4, IHL 5: no options. Not the Router Alert Linux puts on IGMP
+/// (RFC 2113): a multicast router on the path would take a unicast packet
+/// with it for itself (`ip_forward` → `ip_call_ra_chain`).
+const VERSION_IHL: u8 = 0x45;
 /// Flags and fragment offset: DF, as Linux sends IGMP.
 const FRAG_DF: [u8; 2] = [0x40, 0x00];
 /// The fixed IPv4 header and the offsets of the fields the rewrites change;
@@ -289,11 +287,14 @@ pub fn decode_time_code(code: u8) -> u32 {
     (u32::from(code & 0x0f) | 0x10) << (exp + 3)
 }
 
-/// An IGMPv3 general query (group 0.0.0.0, no sources, S=0, QRV 2) with its
+/// An IGMPv3 general query (group 0.0.0.0, no sources, S=0) with its
 /// checksum. v3 so that hosts keep their own IGMP version: a v2 query would
 /// switch a v3 host to v2 compatibility mode for a while (RFC 3376 §7.2.1),
-/// while v1/v2 hosts read a v3 query as their own (§7.1).
-pub fn general_query(max_resp_tenths: u8, query_interval_s: u32) -> [u8; GENERAL_QUERY_LEN] {
+/// while v1/v2 hosts read a v3 query as their own (§7.1). QRV and QQIC are
+/// 0: the host keeps its own robustness and query interval (6.12's
+/// `igmp_heard_query` takes a non-zero one as the interface's, which would
+/// also shorten how long it remembers a real v2 querier on its LAN).
+pub fn general_query(max_resp_tenths: u8) -> [u8; GENERAL_QUERY_LEN] {
     let mut q = [
         QUERY,
         encode_time_code(u32::from(max_resp_tenths)),
@@ -303,8 +304,8 @@ pub fn general_query(max_resp_tenths: u8, query_interval_s: u32) -> [u8; GENERAL
         0,
         0,
         0,
-        QUERY_ROBUSTNESS,
-        encode_time_code(query_interval_s),
+        0,
+        0,
         0,
         0,
     ];
@@ -326,32 +327,38 @@ pub fn groups_per_report(mtu: usize) -> usize {
     fit.min(usize::from(u16::MAX))
 }
 
-/// Writes an IGMPv3 report with one MODE_IS_EXCLUDE {} record per group
-/// (what a host answers a query with for a group it joined) into `out`,
-/// with its checksum; returns its length ([`report_v3_len`]), or None if
-/// `out` is too small or there are more than 65535 groups.
-pub fn report_v3(groups: &[Ipv4], out: &mut [u8]) -> Option<usize> {
-    let len = report_v3_len(groups.len())?;
-    let [n0, n1] = u16::try_from(groups.len()).ok()?.to_be_bytes();
+/// Writes an IGMPv3 report into `out` with one record without sources per
+/// group, saying what the host said: MODE_IS_EXCLUDE {} (a member: what a
+/// host answers a query with), CHANGE_TO_INCLUDE {} (left) or
+/// BLOCK_OLD_SOURCES (blocked), with its checksum; returns its length
+/// ([`report_v3_len`]), or None if `out` is too small or there are more
+/// than 65535 records. [`parse_report`] reads each back as given.
+pub fn report_v3(records: &[(Ipv4, Membership)], out: &mut [u8]) -> Option<usize> {
+    let len = report_v3_len(records.len())?;
+    let [n0, n1] = u16::try_from(records.len()).ok()?.to_be_bytes();
     let msg = out.get_mut(..len)?;
-    let (header, records) = msg.split_at_mut_checked(BLOCK_LEN)?;
+    let (header, body) = msg.split_at_mut_checked(BLOCK_LEN)?;
     header.copy_from_slice(&[V3_REPORT, 0, 0, 0, 0, 0, n0, n1]);
     // Indexed, not chunks_exact_mut().zip(): that adapter's division
     // leaves a panic path objtool warns about in the kernel build.
-    for (i, group) in groups.iter().enumerate() {
+    for (i, (group, membership)) in records.iter().enumerate() {
         let [g0, g1, g2, g3] = group.0;
-        records
-            .get_mut(i * BLOCK_LEN..(i + 1) * BLOCK_LEN)?
-            .copy_from_slice(&[MODE_IS_EXCLUDE, 0, 0, 0, g0, g1, g2, g3]);
+        let kind = match membership {
+            Membership::Joined => MODE_IS_EXCLUDE,
+            Membership::Left => CHANGE_TO_INCLUDE,
+            Membership::Blocked => BLOCK_OLD_SOURCES,
+        };
+        body.get_mut(i * BLOCK_LEN..(i + 1) * BLOCK_LEN)?
+            .copy_from_slice(&[kind, 0, 0, 0, g0, g1, g2, g3]);
     }
     store_checksum(msg);
     Some(len)
 }
 
 /// The IPv4 header of an IGMP packet a module builds (queries,
-/// re-announcements), as Linux sends IGMP: IHL 6 with Router Alert (RFC
-/// 2113), id 0 and DF, protocol 2, the header checksum computed. None when
-/// 24 + `payload_len` does not fit the 16-bit total length.
+/// announcements): no options (see [`VERSION_IHL`]), id 0 and DF, protocol
+/// 2, the header checksum computed. None when 20 + `payload_len` does not
+/// fit the 16-bit total length.
 pub fn ip_header(
     saddr: Ipv4,
     daddr: Ipv4,
@@ -364,9 +371,8 @@ pub fn ip_header(
     let [s0, s1, s2, s3] = saddr.0;
     let [d0, d1, d2, d3] = daddr.0;
     let [f0, f1] = FRAG_DF;
-    let [r0, r1, r2, r3] = ROUTER_ALERT;
     let mut h = [
-        VERSION_IHL_RA,
+        VERSION_IHL,
         tos,
         l0,
         l1,
@@ -386,10 +392,6 @@ pub fn ip_header(
         d1,
         d2,
         d3,
-        r0,
-        r1,
-        r2,
-        r3,
     ];
     packet::set_ip_checksum(&mut h);
     Some(h)
@@ -408,18 +410,11 @@ pub fn igmp_message(packet: &[u8]) -> Option<&[u8]> {
     packet.get(info.header_len..usize::from(info.total_len))
 }
 
-/// Marks a host's outgoing IGMP packet (LOCAL_OUT) as a copy for `sender`:
-/// daddr := `sender`, TOS := [`TOS_MARK`], TTL raised to [`TTL_FLOOR`] so
-/// it crosses routers (the original has TTL 1). `header` is the whole IP
-/// header (options included); Err(Malformed) if it is shorter, not IPv4 or
-/// not IGMP. The IGMP checksum covers no IP field, so the message stays.
-pub fn mark_for_sender(header: &mut [u8], sender: Ipv4) -> Result<(), Malformed> {
-    rewrite(header, sender, TOS_MARK, |ttl| ttl.max(TTL_FLOOR))
-}
-
 /// Restores a marked query for the host's IGMP stack: daddr :=
 /// [`ALL_HOSTS`], TOS := [`TOS_IGMP`], TTL := 1, as an on-link querier
-/// sends it. Same rules as [`mark_for_sender`].
+/// sends it. `header` is the whole IP header (options included);
+/// Err(Malformed) if it is shorter, not IPv4 or not IGMP. The IGMP checksum
+/// covers no IP field, so the message stays.
 pub fn restore_query(header: &mut [u8]) -> Result<(), Malformed> {
     rewrite(header, ALL_HOSTS, TOS_IGMP, |_| 1)
 }
@@ -474,6 +469,17 @@ fn rewrite(
 mod tests {
     extern crate std;
     use super::*;
+    use crate::packet::{TOS_MARK, TTL_FLOOR};
+
+    /// The client's rewrite of the old design (a marked copy of the host's
+    /// packet): still the check that `rewrite` keeps checksums right.
+    fn mark_for_sender(header: &mut [u8], sender: Ipv4) -> Result<(), Malformed> {
+        rewrite(header, sender, TOS_MARK, |ttl| ttl.max(TTL_FLOOR))
+    }
+
+    fn joined(groups: &[Ipv4]) -> Vec<(Ipv4, Membership)> {
+        groups.iter().map(|&g| (g, Joined)).collect()
+    }
     use std::vec::Vec;
 
     const HOST: Ipv4 = Ipv4([10, 0, 2, 15]);
@@ -585,13 +591,24 @@ mod tests {
 
     #[test]
     fn builders_reproduce_linux_headers_and_reports() {
-        let h = ip_header(HOST, Ipv4([224, 0, 0, 22]), TOS_IGMP, 1, 16).unwrap();
-        assert_eq!(h, LINUX_V3_REPORT[..24]);
-        let h = ip_header(HOST, G1, TOS_IGMP, 1, 8).unwrap();
-        assert_eq!(h, LINUX_V2_REPORT[..24]);
+        // Linux's headers less the Router Alert option (IHL 6 → 5).
+        for (linux, daddr, len) in [
+            (&LINUX_V3_REPORT[..], Ipv4([224, 0, 0, 22]), 16),
+            (&LINUX_V2_REPORT[..], G1, 8),
+        ] {
+            let mut expected = linux[..20].to_vec();
+            expected[0] = 0x45;
+            expected[2..4].copy_from_slice(&((20 + len) as u16).to_be_bytes());
+            expected[10..12].copy_from_slice(&[0, 0]);
+            fix_at(&mut expected, 10);
+            assert_eq!(
+                ip_header(HOST, daddr, TOS_IGMP, 1, len).unwrap()[..],
+                expected[..]
+            );
+        }
         // The same record as Linux's but MODE_IS_EXCLUDE (2), not TO_EX (4).
         let mut out = [0u8; 16];
-        assert_eq!(report_v3(&[G1], &mut out), Some(16));
+        assert_eq!(report_v3(&[(G1, Joined)], &mut out), Some(16));
         let mut expected: [u8; 16] = LINUX_V3_REPORT[24..].try_into().unwrap();
         expected[8] = MODE_IS_EXCLUDE;
         fix_at(&mut expected, 2);
@@ -716,7 +733,7 @@ mod tests {
 
     #[test]
     fn queries_and_unknown_types_are_not_reports() {
-        assert_eq!(parse(&general_query(100, 125)), Err(Malformed));
+        assert_eq!(parse(&general_query(100)), Err(Malformed));
         assert_eq!(parse(&v12(QUERY, G1)), Err(Malformed));
         for kind in [0x00, 0x13, 0x1e, 0x1f, 0x21, 0x23, 0xff] {
             assert_eq!(parse(&v12(kind, G1)), Err(Malformed), "type {kind:#x}");
@@ -818,7 +835,7 @@ mod tests {
         assert!(is_query(&v1));
         let v2_group = v12(QUERY, G1);
         assert!(is_query(&v2_group));
-        let v3 = general_query(100, 125);
+        let v3 = general_query(100);
         assert!(is_query(&v3));
         // v3 with sources: they must be there.
         let mut sourced = v3.to_vec();
@@ -852,17 +869,16 @@ mod tests {
 
     #[test]
     fn general_query_layout() {
-        let q = general_query(100, 125);
+        let q = general_query(100);
         assert_eq!(q[..2], [QUERY, 100]);
-        assert_eq!(q[4..], [0, 0, 0, 0, 2, 125, 0, 0]);
+        assert_eq!(q[4..], [0, 0, 0, 0, 0, 0, 0, 0]);
         assert!(verifies(&q));
         let mut zeroed = q;
         fix_at(&mut zeroed, 2);
         assert_eq!(zeroed, q);
-        // Max Resp above 12.7 s and a long interval both take the float code.
-        let q = general_query(200, 1000);
+        // Max Resp above 12.7 s takes the float code.
+        let q = general_query(200);
         assert_eq!(decode_time_code(q[1]), 200);
-        assert_eq!(decode_time_code(q[9]), 992);
         assert!(verifies(&q) && is_query(&q));
     }
 
@@ -900,7 +916,7 @@ mod tests {
     fn reports_are_built() {
         let groups = [G1, G2, G3];
         let mut out = [0u8; 40];
-        let n = report_v3(&groups, &mut out).unwrap();
+        let n = report_v3(&joined(&groups), &mut out).unwrap();
         assert_eq!(n, 32);
         assert_eq!(report_v3_len(3), Some(32));
         assert!(verifies(&out[..n]));
@@ -911,17 +927,25 @@ mod tests {
             parse(&out[..n]),
             Ok(std::vec![(G1, Joined), (G2, Joined), (G3, Joined)])
         );
-        assert_eq!(report_v3(&groups, &mut out[..31]), None);
+        assert_eq!(report_v3(&joined(&groups), &mut out[..31]), None);
         assert_eq!(report_v3(&[], &mut out[..8]), Some(8));
         assert_eq!(parse(&out[..8]), Ok(Vec::new()));
         assert_eq!(report_v3(&[], &mut out[..7]), None);
-        let many = std::vec![G1; 65536];
+        let many = std::vec![(G1, Joined); 65536];
         let mut big = std::vec![0u8; 8 + 8 * 65536];
         assert_eq!(report_v3(&many, &mut big), None);
         assert_eq!(report_v3(&many[..65535], &mut big), Some(8 + 8 * 65535));
         assert_eq!(report_v3_len(65536), None);
-        assert_eq!(groups_per_report(1500), 183);
-        assert!(IP_HEADER_LEN + report_v3_len(183).unwrap() <= 1500);
+        assert_eq!(groups_per_report(1500), 184);
+        // Each membership as its record type, read back the same.
+        let said = [(G1, Joined), (G2, Left), (G3, Blocked)];
+        let n = report_v3(&said, &mut out).unwrap();
+        assert_eq!(
+            [out[8], out[16], out[24]],
+            [MODE_IS_EXCLUDE, CHANGE_TO_INCLUDE, BLOCK_OLD_SOURCES]
+        );
+        assert_eq!(parse(&out[..n]), Ok(said.to_vec()));
+        assert!(IP_HEADER_LEN + report_v3_len(184).unwrap() <= 1500);
         assert_eq!(groups_per_report(0), 0);
         assert_eq!(groups_per_report(usize::MAX), 65535);
     }
@@ -931,8 +955,8 @@ mod tests {
         let h = ip_header(SENDER, HOST, TOS_MARK, 64, GENERAL_QUERY_LEN).unwrap();
         assert!(verifies(&h));
         let info = Ipv4Info::parse(&h).unwrap();
-        assert_eq!(info.header_len, 24);
-        assert_eq!(info.total_len, 36);
+        assert_eq!(info.header_len, 20);
+        assert_eq!(info.total_len, 32);
         assert_eq!(
             (info.protocol, info.tos, info.ttl),
             (PROTO_IGMP, TOS_MARK, 64)
@@ -940,16 +964,15 @@ mod tests {
         assert_eq!((info.saddr, info.daddr), (SENDER, HOST));
         assert!(!info.is_fragment());
         assert_eq!(h[4..8], [0, 0, 0x40, 0]);
-        assert_eq!(h[20..], [0x94, 0x04, 0, 0]);
         let mut recomputed = h;
         fix_at(&mut recomputed, 10);
         assert_eq!(recomputed, h);
-        assert!(ip_header(SENDER, HOST, 0, 1, 65535 - 24).is_some());
-        assert!(ip_header(SENDER, HOST, 0, 1, 65535 - 23).is_none());
+        assert!(ip_header(SENDER, HOST, 0, 1, 65535 - 20).is_some());
+        assert!(ip_header(SENDER, HOST, 0, 1, 65535 - 19).is_none());
         assert!(ip_header(SENDER, HOST, 0, 1, usize::MAX).is_none());
         // A whole packet the module sends: header, then the query.
         let mut p = h.to_vec();
-        p.extend_from_slice(&general_query(100, 125));
+        p.extend_from_slice(&general_query(100));
         assert!(is_query(igmp_message(&p).unwrap()));
     }
 
@@ -1003,10 +1026,10 @@ mod tests {
     fn a_marked_query_round_trip() {
         let h = ip_header(SENDER, HOST, TOS_MARK, 64, GENERAL_QUERY_LEN).unwrap();
         let mut p = h.to_vec();
-        p.extend_from_slice(&general_query(100, 125));
-        restore_query(&mut p[..24]).unwrap();
+        p.extend_from_slice(&general_query(100));
+        restore_query(&mut p[..20]).unwrap();
         let expected = ip_header(SENDER, ALL_HOSTS, TOS_IGMP, 1, GENERAL_QUERY_LEN).unwrap();
-        assert_eq!(p[..24], expected);
+        assert_eq!(p[..20], expected);
         assert!(is_query(igmp_message(&p).unwrap()));
     }
 

@@ -20,6 +20,11 @@ pub const MAX_LEARN_TIMEOUT_S: u32 = 86_400;
 /// Default seconds between the queries a sender sends its learned members
 /// (RFC 3376 §8.2), module parameter `query_interval` of the server.
 pub const DEFAULT_QUERY_INTERVAL_S: u32 = 125;
+/// Default seconds between a receiver's re-announcements of its groups,
+/// module parameter `announce_interval` of the client: under the query
+/// interval, so a reloaded sender learns its members back before it would
+/// have queried them.
+pub const DEFAULT_ANNOUNCE_INTERVAL_S: u32 = 60;
 /// Longest a receiver waits before it answers a query, in tenths of a
 /// second (the query's Max Resp Code): RFC 3376's 10 s, or half the query
 /// interval when that is shorter, so answers come within one interval.

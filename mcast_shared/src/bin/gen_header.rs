@@ -182,11 +182,12 @@ fn definitions() -> Defs {
     d.section();
     // Kernel numbers the Rust side relies on; helpers.c pins each with
     // static_assert against the kernel's headers.
-    let kernel: [(&str, i64); 16] = [
+    let kernel: [(&str, i64); 17] = [
         ("NF_ACCEPT", verdict::NF_ACCEPT.into()),
         ("NF_STOLEN", verdict::NF_STOLEN.into()),
         ("NF_INET_PRE_ROUTING", hook::PRE_ROUTING.into()),
         ("NF_INET_LOCAL_OUT", hook::LOCAL_OUT.into()),
+        ("NF_INET_LOCAL_IN", hook::LOCAL_IN.into()),
         ("NET_XMIT_SUCCESS", xmit::NET_XMIT_SUCCESS.into()),
         ("NET_XMIT_CN", xmit::NET_XMIT_CN.into()),
         ("CHECKSUM_NONE", checksum::NONE.into()),
