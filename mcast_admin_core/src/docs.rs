@@ -9,7 +9,8 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use mcast_shared::genl::{client, limits, server, MAX_LEARN_PREFIXES};
 use mcast_shared::learn::{
-    DEFAULT_LEARN_TIMEOUT_S, DEFAULT_QUERY_INTERVAL_S, MAX_LEARN_TIMEOUT_S, MIN_LEARN_TIMEOUT_S,
+    DEFAULT_ANNOUNCE_INTERVAL_S, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_QUERY_INTERVAL_S,
+    MAX_LEARN_TIMEOUT_S, MIN_LEARN_TIMEOUT_S,
 };
 use std::fs;
 use std::io;
@@ -318,7 +319,7 @@ fn learning(side: &Side) -> Section {
         return Section {
             title: "LEARNING",
             blocks: vec![
-                para(format!("-A -m G --learn PREFIX,... makes group G learn members: a receiver running rust_mcast_client with an entry for this host and G announces its IGMP reports for G to this host, marked; a report from inside one of the prefixes (at most {MAX_LEARN_PREFIXES}; A.B.C.D/LEN, or an address for /32) makes its source a learned member, which gets copies like a configured one, and its leave removes it. The prefixes bound who may add members: only marked reports from our client module count, and only from a unicast host inside them, never a multicast, broadcast, 0.0.0.0, loopback or 240.0.0.0/4 source, nor an address of this host.")),
+                para(format!("-A -m G --learn PREFIX,... makes group G learn members: a receiver running rust_mcast_client with an entry for this host and G announces its IGMP reports for G to this host, marked; a report from inside one of the prefixes (at most {MAX_LEARN_PREFIXES}; A.B.C.D/LEN, or an address for /32) makes its source a learned member, which gets copies like a configured one, and its leave removes it. The prefixes bound who may add members: only marked reports from our client module count, and only from a unicast host inside them, never a multicast, broadcast, 0.0.0.0, loopback or 240.0.0.0/4 source, nor an address of this host. The module reads them after the INPUT filter (netfilter LOCAL_IN): the host's firewall must accept IGMP (IP protocol 2) from the receivers, and its reverse-path filter applies. A source inside the prefixes is trusted whoever sends it: keep the cloud's anti-spoofing on.")),
                 item("Timers", format!("A learned member stays --learn-timeout seconds ({MIN_LEARN_TIMEOUT_S}-{MAX_LEARN_TIMEOUT_S}, default {DEFAULT_LEARN_TIMEOUT_S}: the group membership interval of RFC 3376, robustness 2 times the query interval 125 s plus 10 s) after its last report. The module queries its learned members every query_interval seconds (module parameter of {}, default {DEFAULT_QUERY_INTERVAL_S}; -P --json shows it), and receivers report again; rust_mcast_client also repeats its announcements every announce_interval seconds (its module parameter). Keep the learn timeout above twice query_interval.", SERVER.module)),
                 item("Changes", "--learn again replaces the prefixes and the timeout (without --learn-timeout the default applies). --no-learn stops learning and forgets the learned members. Neither goes with -j or -q, which change the configured members only. Learned members count toward max_members."),
                 item("Listing", "-L prints the learned members after the configured ones, each marked \"learned\" with the seconds it has left; -S prints a learning group's prefixes, timeout and learned count after its address. With --json, -L adds \"learned\":[{\"address\",\"expires_ms\"}], -S and -P -m add learn_prefixes, learn_timeout and learned_count for a learning group; member_count counts configured and learned members."),
@@ -329,7 +330,7 @@ fn learning(side: &Side) -> Section {
     Section {
         title: "IGMP ANNOUNCEMENTS",
         blocks: vec![
-            para(format!("When an application on this host joins or leaves group G, {} sends a marked unicast copy of the host's IGMP report to the server of every entry for G, so a server that learns (multis_admin --learn) adds or removes this host as a member. The server's marked queries are restored to 224.0.0.1, so the host answers them as usual; announce_interval (module parameter of {}) sets how often the announcements are repeated unprompted.", CLIENT.module, CLIENT.module)),
+            para(format!("When an application on this host joins or leaves group G, or the host answers a query, {} sends the server of every entry for G a marked unicast IGMPv3 report of what the host said about that server's groups, from this host's address toward it, so a server that learns (multis_admin --learn) adds or removes this host as a member. The server's marked queries are restored to 224.0.0.1, so the host answers them as usual. Every announce_interval seconds (module parameter of {}, default {DEFAULT_ANNOUNCE_INTERVAL_S}) the groups the host has joined are announced again unless the host reported them lately, so a restarted server learns them back. Firewalls: allow IGMP (IP protocol 2) between this host and the server, both ways.", CLIENT.module, CLIENT.module)),
             item("--no-announce", "For an entry whose server does not learn (e.g. the old tool): the host's reports for the entry's group are not sent to it. Saved as \"no_announce\":true and restored by -R; -L prints \"IGMP Announce:  no\" for it, -L --json \"no_announce\":true."),
         ],
     }
