@@ -5,7 +5,8 @@
 # is reloaded; marked IGMP from outside the prefixes, from the sender's own
 # address, for a group that does not learn, or beyond the rate limit
 # teaches nothing and is counted; an entry with announcements off announces
-# nothing; learned members count toward max_members. IGMPv3 and IGMPv2
+# nothing; a static member is never removed by IGMP; learned members count
+# toward max_members. IGMPv3 and IGMPv2
 # (force_igmp_version) both. Every host runs
 # conntrack and the stateful firewall of lib.sh.
 . "$VMDIR/lib.sh"
@@ -232,6 +233,11 @@ refusals() {
 	sleep 1   # the next second: the leave is not rate-limited
 	forged --src "$(member_ip 2)" --igmp leave:$G
 	expect_learned "refusals: a marked leave removes" $PROMPT ""
+	on "$NS_SND" "multis_admin -A -m $G -j $(member_ip 1)" >/dev/null
+	forged --src "$(member_ip 1)" --igmp leave:$G
+	sleep 1
+	expect_eq "refusals: a static member's leave removes nothing" \
+		"$(on "$NS_SND" "multis_admin -L -m $G --json" | json "['member_array'],d['learned']")" "['$(member_ip 1)'] []"
 	cleanup_network
 }
 
