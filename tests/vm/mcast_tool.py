@@ -42,7 +42,6 @@ SERVER = dict(family=P.MCAST_SERVER_FAMILY,
                         MEMBERS=P.MCAST_SERVER_ATTR_MEMBERS, MEMBER_COUNT=P.MCAST_SERVER_ATTR_MEMBER_COUNT,
                         TX_PACKETS=P.MCAST_SERVER_ATTR_TX_PACKETS, TX_BYTES=P.MCAST_SERVER_ATTR_TX_BYTES,
                         MAX_GROUPS=P.MCAST_SERVER_ATTR_MAX_GROUPS, MAX_MEMBERS=P.MCAST_SERVER_ATTR_MAX_MEMBERS,
-                        LEARN_PREFIXES=P.MCAST_SERVER_ATTR_LEARN_PREFIXES, LEARN_TIMEOUT=P.MCAST_SERVER_ATTR_LEARN_TIMEOUT,
                         LEARNED=P.MCAST_SERVER_ATTR_LEARNED),
               counters=list(P.MCAST_SERVER_COUNTER_NAMES), counter_first=P.MCAST_SERVER_ATTR_COUNTER_FIRST)
 CLIENT = dict(family=P.MCAST_CLIENT_FAMILY,
@@ -171,15 +170,6 @@ def genl_main(args):
                 blob = r.get(a["LEARNED"], b"")
                 for i in range(0, len(blob), 8):
                     print(socket.inet_ntoa(blob[i:i + 4]), "learned", struct.unpack("=I", blob[i + 4:i + 8])[0])
-        elif op == "learn":  # learn GROUP PREFIX[,PREFIX...]|- [TIMEOUT]: the group learns (- : stops)
-            prefixes = b""
-            for p in rest[1].split(",") if rest[1] != "-" else []:
-                net = ipaddress.IPv4Network(p)
-                prefixes += net.network_address.packed + bytes([net.prefixlen, 0, 0, 0])
-            payload = nla(a["GROUP"], ip4(rest[0])) + nla(a["LEARN_PREFIXES"], prefixes)
-            if len(rest) > 2:
-                payload += nla(a["LEARN_TIMEOUT"], struct.pack("=I", int(rest[2])))
-            g.call(c["add"], payload)
         elif op == "stats":
             payload = nla(a["GROUP"], ip4(rest[0])) if rest else b""
             r = g.call(c[op], payload)[0]
