@@ -233,6 +233,17 @@ impl From<kernel::alloc::AllocError> for Unchanged {
     }
 }
 
+/// The report's group and its learning, if the group learns from the
+/// report's source.
+fn learning_for<'a>(table: &'a GroupTable, report: &Report) -> Option<(&'a Group, &'a Learning)> {
+    let group = table.find(group_key(report.group))?;
+    let l = group
+        .learning
+        .as_ref()
+        .filter(|l| l.prefixes.admits(report.source))?;
+    Some((group, l))
+}
+
 /// What the packet path makes of one record.
 enum Sorted {
     Refused,
@@ -308,14 +319,7 @@ impl ServerNet {
     /// What a report from the packet path is: refused, a known member's
     /// refresh (done here, in place), or a change for the work.
     fn sort(&self, table: &GroupTable, report: &Report, now: u64) -> Sorted {
-        let Some(group) = table.find(group_key(report.group)) else {
-            return Sorted::Refused;
-        };
-        let Some(l) = group
-            .learning
-            .as_ref()
-            .filter(|l| l.prefixes.admits(report.source))
-        else {
+        let Some((group, l)) = learning_for(table, report) else {
             return Sorted::Refused;
         };
         if report.membership != Membership::Joined {
@@ -375,14 +379,7 @@ impl ServerNet {
     fn apply(&self, net: Net<'_>, report: &Report) {
         let now = now_ms();
         let action = self.table.read(|t| {
-            let Some(group) = t.find(group_key(report.group)) else {
-                return Action::Refused;
-            };
-            let Some(l) = group
-                .learning
-                .as_ref()
-                .filter(|l| l.prefixes.admits(report.source))
-            else {
+            let Some((group, l)) = learning_for(t, report) else {
                 return Action::Refused;
             };
             let learned = l.find(report.source);
