@@ -45,8 +45,11 @@ fn io_failure(e: impl std::fmt::Display) -> Failure {
     Failure::Io(e.to_string())
 }
 
-/// How many times a dump interrupted by a table change is restarted.
-const DUMP_ATTEMPTS: usize = 5;
+/// How many times a dump interrupted by a table change is restarted: a
+/// dump is flagged interrupted by any change during it, so a table under
+/// steady churn (08_kernel_review_memory's rotations, under the debug
+/// kernel) can interrupt several in a row.
+const DUMP_ATTEMPTS: usize = 16;
 
 /// A generic netlink socket with extended acks enabled.
 pub struct GenlSocket {

@@ -20,6 +20,8 @@ PROMPT=3
 W=$(mktemp -d)
 
 load_learning_modules() {
+	# a case before this one in the guest may have left them loaded
+	if lsmod | grep -q '^rust_mcast_'; then unload_modules || return 1; fi
 	insmod "$MODDIR/rust_mcast_server.ko" query_interval=$QUERY_INTERVAL &&
 		insmod "$MODDIR/rust_mcast_client.ko" announce_interval=$ANNOUNCE_INTERVAL
 }
