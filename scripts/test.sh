@@ -97,7 +97,7 @@ timing "cargo test" "$t0"
 # kernel too). Never more than two guests at once: each keeps a core busy.
 # The lean kernel (GCC, as distribution kernels are built) is built for the
 # modules' build check and the self-test's panic and hang boots.
-VM_CASES_FIRST="02_server 04_cli 07_kernel_review_datapath 10_lifecycle 11_hostile_packets 12_sender_datagrams"
+VM_CASES_FIRST="02_server 04_cli 07_kernel_review_datapath 09_hostile_control 10_lifecycle 11_hostile_packets 12_sender_datagrams"
 all_cases=$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')
 VM_CASES_SECOND=$(for c in $all_cases; do [[ " $VM_CASES_FIRST " == *" $c "* ]] || echo "$c"; done | xargs)
 
