@@ -21,7 +21,10 @@ W=$(mktemp -d)
 
 load_learning_modules() {
 	# a case before this one in the guest may have left them loaded
-	if lsmod | grep -q '^rust_mcast_'; then unload_modules || return 1; fi
+	local m
+	for m in rust_mcast_client rust_mcast_server; do
+		if lsmod | grep -q "^$m "; then rmmod "$m" || return 1; fi
+	done
 	insmod "$MODDIR/rust_mcast_server.ko" query_interval=$QUERY_INTERVAL &&
 		insmod "$MODDIR/rust_mcast_client.ko" announce_interval=$ANNOUNCE_INTERVAL
 }
