@@ -12,7 +12,7 @@
 //! stack's own lists) every announce interval, so a sender whose module was
 //! reloaded learns its members back.
 
-use crate::entries::{announce_interval_s, Announce, ClientNet};
+use crate::entries::{announce_interval_s, ClientNet};
 use crate::kernel_glue::module::now_ms;
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::skb::{OwnedPacket, Packet};
@@ -26,6 +26,8 @@ use core::sync::atomic::Ordering;
 /// it goes to (stack arrays); the rest count as failed announcements.
 const MAX_RECORDS: usize = 32;
 const MAX_SENDERS: usize = 32;
+/// What fills the unused slots of a record list.
+const NO_RECORD: (Ipv4, Membership) = (Ipv4::UNSPECIFIED, Membership::Left);
 
 /// Up to N distinct values, in the order first seen; the rest are counted.
 struct Few<T, const N: usize> {
@@ -84,8 +86,7 @@ impl ClientNet {
         let Some(message) = igmp::igmp_message(packet.header()) else {
             return;
         };
-        let mut said =
-            Few::<(Ipv4, Membership), MAX_RECORDS>::new((Ipv4::UNSPECIFIED, Membership::Left));
+        let mut said = Few::<(Ipv4, Membership), MAX_RECORDS>::new(NO_RECORD);
         let mut senders = Few::<Ipv4, MAX_SENDERS>::new(Ipv4::UNSPECIFIED);
         let now = now_ms();
         self.tables.read(|t| {
@@ -105,11 +106,11 @@ impl ClientNet {
             .add(counter::ANNOUNCE_FAIL, said.overflow + senders.overflow);
         for &sender in senders.as_slice() {
             let sent = self.tables.read(|t| {
-                let mut records = Few::<(Ipv4, Membership), MAX_RECORDS>::new(said.list[0]);
+                let mut records = Few::<(Ipv4, Membership), MAX_RECORDS>::new(NO_RECORD);
                 for &(group, membership) in said.as_slice() {
                     if t.announce
                         .find(group_key(group))
-                        .is_some_and(|a| serves(a, sender))
+                        .is_some_and(|a| a.senders.contains(&sender))
                     {
                         records.insert((group, membership));
                     }
@@ -181,10 +182,6 @@ impl ClientNet {
             self.counters.add(counter::ANNOUNCE_FAIL, 1);
         }
     }
-}
-
-fn serves(a: &Announce, sender: Ipv4) -> bool {
-    a.senders.contains(&sender)
 }
 
 /// A marked IGMPv3 report of `records` to `sender`, from this host's

@@ -244,11 +244,14 @@ fn learning_for<'a>(table: &'a GroupTable, report: &Report) -> Option<(&'a Group
     Some((group, l))
 }
 
-/// What the packet path makes of one record.
-enum Sorted {
+/// What a record is, to the packet path and the work alike.
+enum Sorted<'a> {
     Refused,
+    /// A known member's report: its deadline moved on in place.
     Refreshed,
-    Change,
+    /// A change for the work (a new member, a leave, a block), in the
+    /// group's learning.
+    Change(&'a Learning),
 }
 
 /// What the work does with one report.
@@ -301,12 +304,12 @@ impl ServerNet {
                 group,
                 membership,
             };
-            match self.table.read(|t| self.sort(t, &report, now)) {
+            self.table.read(|t| match self.sort(t, &report, now) {
                 Sorted::Refused => self.counters.add(counter::IGMP_REFUSED, 1),
                 Sorted::Refreshed => self.counters.add(counter::IGMP_REPORTS, 1),
-                Sorted::Change if self.queue(report) => queued = true,
-                Sorted::Change => self.counters.add(counter::IGMP_LIMITED, 1),
-            }
+                Sorted::Change(_) if self.queue(report) => queued = true,
+                Sorted::Change(_) => self.counters.add(counter::IGMP_LIMITED, 1),
+            });
         });
         if parsed.is_err() {
             self.counters.add(counter::IGMP_REFUSED, 1);
@@ -318,12 +321,12 @@ impl ServerNet {
 
     /// What a report from the packet path is: refused, a known member's
     /// refresh (done here, in place), or a change for the work.
-    fn sort(&self, table: &GroupTable, report: &Report, now: u64) -> Sorted {
+    fn sort<'a>(&self, table: &'a GroupTable, report: &Report, now: u64) -> Sorted<'a> {
         let Some((group, l)) = learning_for(table, report) else {
             return Sorted::Refused;
         };
         if report.membership != Membership::Joined {
-            return Sorted::Change;
+            return Sorted::Change(l);
         }
         if let Some(m) = l.find(report.source) {
             m.deadline_ms.store(l.deadline(now), Ordering::Relaxed);
@@ -332,7 +335,7 @@ impl ServerNet {
         if group.static_members().contains(&report.source) {
             return Sorted::Refreshed;
         }
-        Sorted::Change
+        Sorted::Change(l)
     }
 
     fn queue(&self, report: Report) -> bool {
@@ -378,22 +381,19 @@ impl ServerNet {
 
     fn apply(&self, net: Net<'_>, report: &Report) {
         let now = now_ms();
+        // Sorted again: the table may have changed since the packet path
+        // queued it (the same join queued twice, the group gone).
         let action = self.table.read(|t| {
-            let Some((group, l)) = learning_for(t, report) else {
-                return Action::Refused;
+            let l = match self.sort(t, report, now) {
+                Sorted::Refused => return Action::Refused,
+                Sorted::Refreshed => {
+                    self.counters.add(counter::IGMP_REPORTS, 1);
+                    return Action::Nothing;
+                }
+                Sorted::Change(l) => l,
             };
-            let learned = l.find(report.source);
-            match (report.membership, learned) {
-                (Membership::Joined, Some(m)) => {
-                    m.deadline_ms.store(l.deadline(now), Ordering::Relaxed);
-                    self.counters.add(counter::IGMP_REPORTS, 1);
-                    Action::Nothing
-                }
-                (Membership::Joined, None) if group.static_members().contains(&report.source) => {
-                    self.counters.add(counter::IGMP_REPORTS, 1);
-                    Action::Nothing
-                }
-                (Membership::Joined, None) => Action::Add,
+            match (report.membership, l.find(report.source)) {
+                (Membership::Joined, _) => Action::Add,
                 (Membership::Left, Some(_)) => Action::Remove,
                 (Membership::Blocked, Some(m)) => {
                     let answer_ms = u64::from(learn::max_response_tenths(query_interval_s())) * 100;
