@@ -320,13 +320,6 @@ pub fn report_v3_len(groups: usize) -> Option<usize> {
     Some(BLOCK_LEN + BLOCK_LEN * groups)
 }
 
-/// How many groups one re-announcement may carry so that IP header and
-/// report fit `mtu` unfragmented (RFC 3376 §4.2.16: split, not fragment).
-pub fn groups_per_report(mtu: usize) -> usize {
-    let fit = mtu.saturating_sub(IP_HEADER_LEN + BLOCK_LEN) / BLOCK_LEN;
-    fit.min(usize::from(u16::MAX))
-}
-
 /// Writes an IGMPv3 report into `out` with one record without sources per
 /// group, saying what the host said: MODE_IS_EXCLUDE {} (a member: what a
 /// host answers a query with), CHANGE_TO_INCLUDE {} (left) or
@@ -936,7 +929,6 @@ mod tests {
         assert_eq!(report_v3(&many, &mut big), None);
         assert_eq!(report_v3(&many[..65535], &mut big), Some(8 + 8 * 65535));
         assert_eq!(report_v3_len(65536), None);
-        assert_eq!(groups_per_report(1500), 184);
         // Each membership as its record type, read back the same.
         let said = [(G1, Joined), (G2, Left), (G3, Blocked)];
         let n = report_v3(&said, &mut out).unwrap();
@@ -945,9 +937,6 @@ mod tests {
             [MODE_IS_EXCLUDE, CHANGE_TO_INCLUDE, BLOCK_OLD_SOURCES]
         );
         assert_eq!(parse(&out[..n]), Ok(said.to_vec()));
-        assert!(IP_HEADER_LEN + report_v3_len(184).unwrap() <= 1500);
-        assert_eq!(groups_per_report(0), 0);
-        assert_eq!(groups_per_report(usize::MAX), 65535);
     }
 
     #[test]

@@ -41,8 +41,7 @@ SERVER = dict(family=P.MCAST_SERVER_FAMILY,
               attr=dict(PAD=P.MCAST_SERVER_ATTR_PAD, GROUP=P.MCAST_SERVER_ATTR_GROUP,
                         MEMBERS=P.MCAST_SERVER_ATTR_MEMBERS, MEMBER_COUNT=P.MCAST_SERVER_ATTR_MEMBER_COUNT,
                         TX_PACKETS=P.MCAST_SERVER_ATTR_TX_PACKETS, TX_BYTES=P.MCAST_SERVER_ATTR_TX_BYTES,
-                        MAX_GROUPS=P.MCAST_SERVER_ATTR_MAX_GROUPS, MAX_MEMBERS=P.MCAST_SERVER_ATTR_MAX_MEMBERS,
-                        LEARNED=P.MCAST_SERVER_ATTR_LEARNED),
+                        MAX_GROUPS=P.MCAST_SERVER_ATTR_MAX_GROUPS, MAX_MEMBERS=P.MCAST_SERVER_ATTR_MAX_MEMBERS),
               counters=list(P.MCAST_SERVER_COUNTER_NAMES), counter_first=P.MCAST_SERVER_ATTR_COUNTER_FIRST)
 CLIENT = dict(family=P.MCAST_CLIENT_FAMILY,
               cmd=dict(add=P.MCAST_CLIENT_CMD_ADD_ENTRY, delete=P.MCAST_CLIENT_CMD_DEL_ENTRY,
@@ -162,14 +161,11 @@ def genl_main(args):
             for r in g.call(c[op], dump=True):
                 print(socket.inet_ntoa(r[a["GROUP"]]), struct.unpack("=I", r[a["MEMBER_COUNT"]])[0],
                       u64(r[a["TX_PACKETS"]]), u64(r[a["TX_BYTES"]]))
-        elif op == "members":  # static members, then learned ones as "ADDRESS learned MS_LEFT"
+        elif op == "members":
             for r in g.call(c[op], nla(a["GROUP"], ip4(rest[0])), dump=True):
                 blob = r.get(a["MEMBERS"], b"")
                 for i in range(0, len(blob), 4):
                     print(socket.inet_ntoa(blob[i:i + 4]))
-                blob = r.get(a["LEARNED"], b"")
-                for i in range(0, len(blob), 8):
-                    print(socket.inet_ntoa(blob[i:i + 4]), "learned", struct.unpack("=I", blob[i + 4:i + 8])[0])
         elif op == "stats":
             payload = nla(a["GROUP"], ip4(rest[0])) if rest else b""
             r = g.call(c[op], payload)[0]
