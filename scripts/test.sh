@@ -91,15 +91,21 @@ grep -q '^test result: ' build/cargo-test.log || step_failed "cargo test: no 'te
 timing "cargo test" "$t0"
 
 # The VM cases run on the debug kernel, in two guests side by side (a TCG
-# guest keeps about one core busy, and the machine has two), split by their
-# measured guest time; a case not named below joins the second guest. Then
-# the harness self-test beside the packaging tests (both boot the debug
-# kernel too). Never more than two guests at once: each keeps a core busy.
-# The lean kernel (GCC, as distribution kernels are built) is built for the
-# modules' build check and the self-test's panic and hang boots.
-VM_CASES_FIRST="02_server 04_cli 07_kernel_review_datapath 09_hostile_control 10_lifecycle 11_hostile_packets 12_sender_datagrams"
+# guest keeps about one core busy, and the machine has two) that share one
+# queue of cases, the longest first (measured on the debug kernel): each
+# guest takes the next unclaimed case when it finishes one, so the two end
+# close together however the machine's load stretches a case. A case not
+# named below is queued last. Then the harness self-test beside the
+# packaging tests (both boot the debug kernel too). Never more than two
+# guests at once: each keeps a core busy. The lean kernel (GCC, as
+# distribution kernels are built) is built for the modules' build check and
+# the self-test's panic and hang boots.
+VM_CASES_LONGEST_FIRST="13_igmp_learning 05_apps 10_lifecycle 02_server 07_kernel_review_datapath
+	06_kernel_review 01_modules 09_hostile_control 04_cli 08_kernel_review_memory
+	12_sender_datagrams 03_client 11_hostile_packets"
 all_cases=$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')
-VM_CASES_SECOND=$(for c in $all_cases; do [[ " $VM_CASES_FIRST " == *" $c "* ]] || echo "$c"; done | xargs)
+VM_CASES=$( (for c in $VM_CASES_LONGEST_FIRST $all_cases; do [ -f "tests/vm/cases/$c.sh" ] && echo "$c"; done) |
+	awk '!seen[$0]++' | xargs)
 
 # lean_modules KDIR: the modules built for the lean kernel, out of the tree
 lean_modules() {
@@ -127,14 +133,20 @@ if KDIR=$(scripts/build-kernel.sh debug) && LEAN_KDIR=$(scripts/build-kernel.sh 
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f build/lean-modules/rust_mcast_server.ko ]; then
-		say "VM tests on the debug kernel, QEMU TCG: two guests ($VM_CASES_FIRST | $VM_CASES_SECOND)"
-		vm=tests/vm/run.sh
+		say "VM tests on the debug kernel, QEMU TCG: two guests sharing the queue $VM_CASES"
+		# Each guest's hang limit: about half the cases' total time (~6 500 s
+		# of guest time on the debug kernel), with room for a loaded machine;
+		# a case that hangs meets its own limit (30 min) first.
+		vm="env MCAST_VM_TIMEOUT=4500 tests/vm/run.sh" queue=$PWD/build/vm-queue
+		rm -rf "$queue"; mkdir -p "$queue"
 		run_suites_parallel \
-			"VM tests, first guest" build/vm-first.log env MCAST_VM_CASES="$VM_CASES_FIRST" \
+			"VM tests, first guest" build/vm-first.log env MCAST_VM_CASES="$VM_CASES" MCAST_VM_QUEUE="$queue" \
 				MCAST_VM_RESULTS="$PWD/build/vm-first" $vm "$KDIR" "$PWD" "$PWD/target/release" -- \
-			"VM tests, second guest" build/vm-second.log env MCAST_VM_CASES="$VM_CASES_SECOND" \
+			"VM tests, second guest" build/vm-second.log env MCAST_VM_CASES="$VM_CASES" MCAST_VM_QUEUE="$queue" \
 				MCAST_VM_RESULTS="$PWD/build/vm-second" \
 				$vm "$KDIR" "$PWD" "$PWD/target/release"
+		unrun=$(for c in $VM_CASES; do [ -d "$queue/$c" ] || echo "$c"; done | xargs)
+		[ -z "$unrun" ] || step_failed "VM tests: no guest ran $unrun"
 		say "VM harness self-test (each failure mode must fail a run) beside the packaging tests"
 		run_suites_parallel \
 			"VM harness self-test" build/vm-selftest.log tests/vm/selftest.sh "$KDIR" "$PWD" "$LEAN_KDIR" -- \

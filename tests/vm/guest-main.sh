@@ -40,10 +40,28 @@ esac
 # show_tail FILE: the end of a log, indented, for a FAIL line's diagnosis
 show_tail() { tail -n "${2:-25}" "$1" | sed 's/^/    | /'; }
 
+# unload_left WHEN: unloads whichever of our modules is still loaded; one
+# that will not unload is a FAIL.
+unload_left() {
+	local m
+	for m in rust_mcast_client rust_mcast_server; do
+		if lsmod | grep -q "^$m "; then
+			rmmod "$m" || echo "FAIL: kernel: $m does not unload $1"
+		fi
+	done
+}
+
+# claim CASE: with $MCAST_VM_QUEUE (a host directory both guests of a run see
+# through 9p), guests side by side share one list: a case runs in the guest
+# that claims it first (mkdir is atomic on the host), so neither waits idle
+# while the other still has cases. Without it every listed case is ours.
+claim() { [ -z "${MCAST_VM_QUEUE:-}" ] || mkdir "$MCAST_VM_QUEUE/$1" 2>/dev/null; }
+
 CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1800}
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
 [ "$cases" = none ] && cases=""
 for c in $cases; do
+	claim "$(basename "$c" .sh)" || continue
 	script=$VMDIR/cases/$c.sh
 	case $c in */*) script=$REPO/$c; c=$(basename "$c" .sh) ;; esac   # a path: e.g. the benchmark
 	echo "--- case $c"
@@ -64,16 +82,14 @@ for c in $cases; do
 		echo "FAIL: $c: $why; its log ends:"
 		show_tail "$log"
 	fi
+	# Each case starts from unloaded modules, whichever case ran before it.
+	unload_left "after $c"
 	kernel_log_check "$c"
 	echo "# case $c: $((SECONDS - start)) s"
 done
 
 # The end of every run: both modules unloaded, a leak scan, the whole log.
-for m in rust_mcast_client rust_mcast_server; do
-	if lsmod | grep -q "^$m "; then
-		rmmod "$m" || echo "FAIL: kernel: $m does not unload at the end of the run"
-	fi
-done
+unload_left "at the end of the run"
 kmemleak_check
 kernel_log_check "the end of the run"
 kernel_log_verdict

@@ -7,6 +7,10 @@
 . "$VMDIR/review-lib.sh"
 
 GROUP=239.13.0.1 PORT=5013
+# Rounds of each fault: few enough for the debug guest (a reload round
+# costs about 25 s there, a namespace about 15 s); `make soak` repeats them
+# for as long as it is given.
+RELOADS=5 DELETED=8
 W=/tmp/life.$SUFFIX
 mkdir -p "$W"
 
@@ -16,14 +20,15 @@ lines() { local l=(); [ -e "$1" ] && mapfile -t l < "$1"; echo "${#l[@]}"; }
 # ---- unload and reload under traffic -----------------------------------------
 reloads() {
 	local round ok=0 bad="" t0=$SECONDS
-	for round in $(seq 10); do
+	for round in $(seq $RELOADS); do
 		if ! both_flowing; then bad="$bad round $round: not flowing before;"; continue; fi
 		unload_modules && load_modules || { bad="$bad round $round: reload failed;"; continue; }
 		restore_tables || { bad="$bad round $round: -R failed;"; continue; }
 		if both_flowing; then ok=$((ok + 1)); else bad="$bad round $round: not flowing after;"; fi
 	done
-	info "10 unload/reload rounds under a stream, restored with -R: $ok delivered after the reload ($((SECONDS - t0)) s)"
-	expect_eq "the stream flows before and after each of 10 module reloads restored with -R (rounds ok)${bad:+: $bad}" "$ok" 10
+	info "$RELOADS unload/reload rounds under a stream, restored with -R: $ok delivered after the reload ($((SECONDS - t0)) s)"
+	expect_eq "the stream flows before and after each of $RELOADS module reloads restored with -R (rounds ok)${bad:+: $bad}" \
+		"$ok" $RELOADS
 }
 
 # ---- configuration churn during the stream -----------------------------------
@@ -118,7 +123,7 @@ churn() {
 }
 
 # ---- namespaces deleted with tables and a sender inside ------------------------
-# Each of 20 namespaces has both modules' tables and a process sending to
+# Each of $DELETED namespaces has both modules' tables and a process sending to
 # its group, 10 datagrams a second (one Python process forks a sender into
 # each: a Python start costs seconds on the debug kernel, and faster
 # senders starve a debug guest; creating a namespace and loading a ruleset
@@ -130,12 +135,12 @@ churn() {
 deleted_namespaces() {
 	local i f names="" busy ready slab0 slab1
 	slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-	for i in $(seq 20); do names="$names del$i.$SUFFIX"; done
+	for i in $(seq $DELETED); do names="$names del$i.$SUFFIX"; done
 	# One `ip` for all: each namespace and its dummy device d0 (the sender
 	# brings them up). No firewall in these: each would cost an nft start,
 	# and they exist to be torn down; the stream's namespaces keep theirs.
 	for i in $names; do printf 'netns add %s\nlink add d0 netns %s type dummy\n' "$i" "$i"; done |
-		ip -batch - || fail "the 20 namespaces: setup"
+		ip -batch - || fail "the $DELETED namespaces: setup"
 	mkdir -p "$W/busy"
 	# shellcheck disable=SC2086
 	$TOOL busy --group 239.14.0.1 --port 5014 --members 10.14.0.2,10.14.0.3,10.14.0.4 \
@@ -144,17 +149,17 @@ deleted_namespaces() {
 	for i in $(seq 600); do
 		ready=0
 		for f in "$W"/busy/*; do [ -e "$f" ] && ready=$((ready + 1)); done
-		[ "$ready" -ge 20 ] && break
+		[ "$ready" -ge $DELETED ] && break
 		sleep 0.2
 	done
 	for i in $names; do ip netns del "$i"; done
 	kill "$busy"; wait "$busy"
-	expect_eq "20 namespaces with tables and a sender copying inside (copies counted) are deleted while it sends" \
-		"$ready" 20
-	both_flowing && pass "after the 20 deletions the stream still flows" || fail "the stream stopped after the namespace deletions"
+	expect_eq "$DELETED namespaces with tables and a sender copying inside (copies counted) are deleted while it sends" \
+		"$ready" $DELETED
+	both_flowing && pass "after the $DELETED deletions the stream still flows" || fail "the stream stopped after the namespace deletions"
 	sleep 5
 	slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-	info "kernel slab memory before and after the 20 namespace deletions: $slab0 kB, $slab1 kB"
+	info "kernel slab memory before and after the $DELETED namespace deletions: $slab0 kB, $slab1 kB"
 }
 
 load_modules
