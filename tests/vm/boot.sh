@@ -14,6 +14,8 @@
 # redirected to a file (QEMU reopens its stdout with O_TRUNC).
 # MCAST_VM_ACCEL=kvm where KVM works (not on the project's machines);
 # MCAST_VM_APPEND: more boot options (e.g. to measure a checker's cost).
+# MCAST_VM_QUEUE: a host directory shared read-write at the same path too
+# (the case queue that guests side by side share, guest-main.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kdir=${1:?kernel build dir}; results=${2:?results dir}; limit=${3:?time limit}; command=${4:?command}
@@ -28,6 +30,12 @@ append="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=7 ro"
 append="$append rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,access=any,cache=loose"
 append="$append kasan_multi_shot log_buf_len=4M init=$here/guest-init.sh"
 append="$append mcast_results=$results mcast_cwd=$PWD ${MCAST_VM_APPEND:-}"
+queue_share=()
+if [ -n "${MCAST_VM_QUEUE:-}" ]; then
+	queue_share=(-fsdev "local,id=queue,path=$MCAST_VM_QUEUE,security_model=none,multidevs=remap"
+		-device virtio-9p-pci,fsdev=queue,mount_tag=queue)
+	append="$append mcast_queue=$MCAST_VM_QUEUE"
+fi
 
 timeout "$limit" qemu-system-x86_64 -name mcast-test -machine "q35,accel=${MCAST_VM_ACCEL:-tcg}" -cpu max -smp 2 -m 2G \
 	-nodefaults -no-user-config -display none -vga none -net none -no-reboot -pidfile "$results/.qemu-pid" \
@@ -35,7 +43,7 @@ timeout "$limit" qemu-system-x86_64 -name mcast-test -machine "q35,accel=${MCAST
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=results,path="$results",security_model=none,multidevs=remap \
-	-device virtio-9p-pci,fsdev=results,mount_tag=results \
+	-device virtio-9p-pci,fsdev=results,mount_tag=results "${queue_share[@]}" \
 	-kernel "$kdir/arch/x86/boot/bzImage" -append "$append" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r'
 status=${PIPESTATUS[0]}

@@ -8,7 +8,8 @@
 #
 # From the kernel command line (unknown parameters reach PID 1 as
 # environment variables): mcast_results (host path of the read-write
-# results share), mcast_cwd (the directory to run the command in).
+# results share), mcast_cwd (the directory to run the command in),
+# mcast_queue (optional: the host path of the shared case queue).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -31,6 +32,8 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,access=any results "$mcast_results"
+# the case queue, when guests side by side share one (uncached: a claim is a mkdir on the host)
+[ -n "${mcast_queue:-}" ] && mount -t 9p -o trans=virtio,version=9p2000.L,access=any queue "$mcast_queue"
 hostname mcast-vm
 ip link set lo up
 
