@@ -115,8 +115,8 @@ extern "C" {
     pub fn rmc_module_unregister_family();
     pub fn rmc_module_family() -> *const GenlFamily;
     pub fn rmc_module_net_id() -> c_uint;
-    pub fn rmc_module_register_hooks(net: *mut Net) -> c_int;
-    pub fn rmc_module_unregister_hooks(net: *mut Net);
+    pub fn rmc_module_register_hook(net: *mut Net, index: c_uint) -> c_int;
+    pub fn rmc_module_unregister_hook(net: *mut Net, index: c_uint);
     pub fn rmc_module_work_init(net: *mut Net);
     pub fn rmc_module_work_kick(net: *mut Net);
     pub fn rmc_module_work_later(net: *mut Net, ms: c_uint);

@@ -7,6 +7,7 @@
 
 pub mod ffi;
 pub mod genl;
+pub mod hooks;
 pub mod module;
 pub mod netns;
 pub mod percpu;

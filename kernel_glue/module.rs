@@ -36,8 +36,9 @@ pub trait PacketHook {
     fn hook(&self, net: Net<'_>, packet: Packet<'_>, at: HookPoint) -> Verdict;
 }
 
-/// The module's registrations: its per-namespace state and netfilter
-/// hooks (every namespace), then its generic netlink family. Dropping it
+/// The module's registrations: its per-namespace state (every namespace,
+/// with the netfilter hooks each one's configuration registers), then its
+/// generic netlink family. Dropping it
 /// undoes them in reverse order and waits for the RCU callbacks that free
 /// replaced tables, so nothing points into the module once it is gone
 /// (as `rust/kernel/net/phy.rs`'s `Registration`).
@@ -51,7 +52,7 @@ pub struct Registration(());
 static REGISTERED: AtomicBool = AtomicBool::new(false);
 
 impl Registration {
-    /// Registers the pernet operations (which hook every namespace), then
+    /// Registers the pernet operations (the state of every namespace), then
     /// the family. EBUSY if the module is registered already.
     pub fn new() -> Result<Registration> {
         if REGISTERED.swap(true, Ordering::AcqRel) {
@@ -212,7 +213,8 @@ impl Drop for SendingCopies {
     }
 }
 
-/// The netfilter hook of the module, in every namespace.
+/// The netfilter hook of the module, in each namespace whose configuration
+/// needs it (hooks.rs).
 #[no_mangle]
 extern "C" fn rmc_hook(
     _priv: *mut c_void,

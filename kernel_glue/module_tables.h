@@ -9,6 +9,8 @@
  * Declarations and registration one-liners only.
  */
 /*
+ * Registered per namespace, each only while the namespace's configuration
+ * needs it (kernel_glue/hooks.rs): index 0 and 1 as hooks.rs names them.
  * Both modules hook LOCAL_OUT first (the server's copies, the client's
  * announcements of the host's IGMP reports) and one arriving point the
  * tables file names: the client PRE_ROUTING first (restoring, before
@@ -49,8 +51,9 @@ int rmc_module_register_family(void) { return genl_register_family(&rmc_family);
 void rmc_module_unregister_family(void) { genl_unregister_family(&rmc_family); }
 const struct genl_family *rmc_module_family(void) { return &rmc_family; }
 unsigned int rmc_module_net_id(void) { return rmc_net_id; }
-int rmc_module_register_hooks(struct net *net) { return nf_register_net_hooks(net, rmc_hook_ops, ARRAY_SIZE(rmc_hook_ops)); }
-void rmc_module_unregister_hooks(struct net *net) { nf_unregister_net_hooks(net, rmc_hook_ops, ARRAY_SIZE(rmc_hook_ops)); }
+/* One hook of rmc_hook_ops, in one namespace, when its configuration needs it (kernel_glue/hooks.rs). */
+int rmc_module_register_hook(struct net *net, unsigned int index) { return index < ARRAY_SIZE(rmc_hook_ops) ? nf_register_net_hook(net, &rmc_hook_ops[index]) : -EINVAL; }
+void rmc_module_unregister_hook(struct net *net, unsigned int index) { if (!WARN_ON(index >= ARRAY_SIZE(rmc_hook_ops))) nf_unregister_net_hook(net, &rmc_hook_ops[index]); }
 
 /* The namespace's periodic work (kernel_glue/work.rs): runs rmc_net_work. */
 static struct rmc_pernet *rmc_pernet(const struct net *net) { return net_generic(net, rmc_net_id); }

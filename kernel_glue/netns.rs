@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Per-network-namespace state: created with each namespace (and for every
-//! existing one at load), with the module's netfilter hooks registered in it
-//! and its periodic work (timers of IGMP learning and announcing).
+//! existing one at load), with its periodic work (timers of IGMP learning
+//! and announcing) and the module's netfilter hooks its configuration
+//! needs (none at first: hooks.rs).
 //!
 //! Teardown is in two steps, as nf_tables does it: `.pre_exit` unhooks the
 //! namespace, the core then waits one grace period for all the namespaces
@@ -15,6 +16,7 @@
 //! `cancel_delayed_work_sync` also stops a work that queues itself again.
 
 use super::ffi;
+use super::hooks::Hooks;
 use crate::mcast_shared::addr::Ipv4;
 use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
@@ -136,6 +138,9 @@ pub trait NetState: Sized + Send + Sync {
     /// once. Returns in how many milliseconds to run again (`None`: when
     /// kicked, see [`Net::kick_work`]).
     fn tick(&self, net: Net<'_>) -> Option<u32>;
+
+    /// The hooks registered in the namespace.
+    fn hooks(&self) -> &Hooks;
 }
 
 /// The work of one namespace (`rmc_work_fn` in module_tables.h calls it).
@@ -159,7 +164,8 @@ extern "C" fn rmc_net_work(raw: *mut ffi::Net) {
     }
 }
 
-/// `pernet_operations.init`: allocates the state, then hooks the namespace.
+/// `pernet_operations.init`: allocates the state and publishes it. No hook
+/// yet: the namespace has no configuration.
 #[no_mangle]
 extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
     // SAFETY: the kernel calls init with a live namespace.
@@ -171,28 +177,15 @@ extern "C" fn rmc_net_init(raw: *mut ffi::Net) -> c_int {
         Err(e) => return e.to_errno(),
     };
     // SAFETY: the state is pinned for its whole life and freed only by
-    // `rmc_net_exit` or the error path below.
+    // `rmc_net_exit`.
     let state = KBox::into_raw(unsafe { Pin::into_inner_unchecked(state) });
-    // SAFETY: we are init; the work is initialised before anything can
+    // SAFETY: we are init: the work is initialised before anything can
     // reach the state and kick it (INIT_DELAYED_WORK, include/linux/
-    // workqueue.h). Live net; our static hook ops (nf_register_net_hooks,
-    // net/netfilter/core.c, 6.12, unregisters those it did on failure).
-    // The hooks run before the slot is set: they find no state and accept.
-    let err = unsafe {
+    // workqueue.h); the slot is ours (see `Net::slot`).
+    unsafe {
         ffi::rmc_module_work_init(net.as_ptr());
-        ffi::rmc_module_register_hooks(net.as_ptr())
-    };
-    if err != 0 {
-        // SAFETY: the state was never published (a hook that ran meanwhile
-        // found the slot empty), and nothing kicked the work (only hooks
-        // that found a state, netlink operations, which cannot reach a
-        // namespace whose init has not returned, and the work itself do);
-        // it came from KBox::into_raw just above.
-        unsafe { drop(KBox::from_raw(state)) };
-        return err;
+        net.set_slot(state);
     }
-    // SAFETY: we are init; the slot is ours (see `Net::slot`).
-    unsafe { net.set_slot(state) };
     0
 }
 
@@ -204,15 +197,14 @@ extern "C" fn rmc_net_pre_exit(raw: *mut ffi::Net) {
     let Some(net) = (unsafe { Net::from_raw(raw) }) else {
         return;
     };
-    // SAFETY: init registered our hooks in this namespace (it succeeded);
-    // nf_unregister_net_hooks (net/netfilter/core.c, 6.12) removes them
-    // and frees the old hook arrays with call_rcu: CPUs already inside a
-    // hook may still run it until the grace period the core waits for
-    // next. Then the work stops (see the module comment): init set it up.
-    unsafe {
-        ffi::rmc_module_unregister_hooks(net.as_ptr());
-        ffi::rmc_module_work_cancel(net.as_ptr());
+    // The hooks its configuration registered go (CPUs already inside one
+    // may still run it until the grace period the core waits for next).
+    if let Some(state) = net.state() {
+        state.hooks().remove_all(net);
     }
+    // SAFETY: init succeeded, so it set the work up; then the work stops
+    // (see the module comment).
+    unsafe { ffi::rmc_module_work_cancel(net.as_ptr()) };
 }
 
 /// `pernet_operations.exit`: frees the state, a grace period after
@@ -226,6 +218,10 @@ extern "C" fn rmc_net_exit(raw: *mut ffi::Net) {
     let state = net.slot();
     if state.is_null() {
         return;
+    }
+    // SAFETY: not freed yet (below); `.pre_exit` ran.
+    if unsafe { &*state }.hooks().any() {
+        pr_warn!("a namespace's hook outlived .pre_exit\n");
     }
     // SAFETY: init succeeded (the slot is set), so the work was set up; a
     // hook that ran during the grace period may have kicked it: cancelled

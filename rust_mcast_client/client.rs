@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! rust_mcast_client: multicast over unicast-only networks, receiving side.
 //!
-//! A netfilter hook at IPv4 PRE_ROUTING (first priority, every network
-//! namespace) turns unicast copies marked with TOS 0xE0 from a configured
-//! sender back into their group address, so sockets that joined the group
-//! receive them through the kernel's normal multicast delivery. A hook at
-//! LOCAL_OUT announces the host's IGMP reports for those groups to their
-//! senders, which may learn members from them (announce.rs).
+//! A netfilter hook at IPv4 PRE_ROUTING (first priority, in each network
+//! namespace while it has an entry) turns unicast copies marked with TOS
+//! 0xE0 from a configured sender back into their group address, so sockets
+//! that joined the group receive them through the kernel's normal
+//! multicast delivery. A hook at LOCAL_OUT (while an entry announces)
+//! announces the host's IGMP reports for those groups to their senders,
+//! which may learn members from them (announce.rs). A namespace without
+//! entries passes no hook of the module (kernel_glue/hooks.rs).
 //! Configuration comes over the generic netlink family `rmcast_client`.
 
 use kernel::prelude::*;
@@ -36,7 +38,7 @@ module! {
 }
 
 /// Owns the module's registrations: dropping it at unload unregisters the
-/// family and every namespace's hook and state, then waits for pending RCU
+/// family and every namespace's hooks and state, then waits for pending RCU
 /// frees.
 struct RustMcastClient {
     _registration: kernel_glue::module::Registration,

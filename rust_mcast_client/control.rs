@@ -3,6 +3,8 @@
 
 use crate::entries::{max_entries, ClientNet, ClientTables, Mapping};
 use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::hooks::HookSet;
+use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::table::{config_gfp, Table};
 use crate::mcast_shared::error::ConfigError;
@@ -40,20 +42,22 @@ fn put_entry(msg: &mut Message, m: &Mapping) -> OpResult {
 }
 
 impl ClientNet {
-    /// Replaces the tables with ones holding the mappings `build` makes.
+    /// Replaces the tables with ones holding the mappings `build` makes,
+    /// once the hooks they need are registered.
     fn change(
         &self,
+        net: Net<'_>,
         build: impl FnOnce(&Table<Mapping>) -> Result<KBox<Table<Mapping>>, ConfigError>,
     ) -> OpResult {
-        self.tables.update(|t| {
-            build(&t.mappings)
-                .and_then(|mappings| ClientTables::new(mappings, Some(t)))
-                .map(|next| (next, ()))
+        self.tables.update(|t| -> Result<_, ConfigError> {
+            let next = ClientTables::new(build(&t.mappings)?, Some(t))?;
+            self.hooks.add(net, next.hooks())?;
+            Ok((next, ()))
         })?;
         Ok(())
     }
 
-    fn add(&self, req: &Request<'_>) -> OpResult {
+    fn add(&self, net: Net<'_>, req: &Request<'_>) -> OpResult {
         let key = key_attrs(req.attr(attr::SENDER), req.attr(attr::PORT))?;
         let group = rules::address_attribute(req.attr(attr::GROUP), "GROUP")?;
         let flags = match req.attr(attr::FLAGS) {
@@ -61,7 +65,7 @@ impl ClientNet {
             None => 0,
         };
         rules::check_client_entry(key.sender, group, flags)?;
-        self.change(|mappings| {
+        self.change(net, |mappings| {
             let counters = match mappings.find(key.packed()) {
                 Some(old) if old.group == group && old.flags == flags => {
                     return Err(ConfigError::EntryExists {
@@ -120,22 +124,27 @@ impl ClientNet {
 
 impl Control for ClientNet {
     fn doit(&self, command: u8, req: &Request<'_>) -> OpResult {
+        let net = req.net();
         let result = match command {
-            cmd::ADD_ENTRY => self.add(req),
+            cmd::ADD_ENTRY => self.add(net, req),
             cmd::DEL_ENTRY => {
                 let key = key_attrs(req.attr(attr::SENDER), req.attr(attr::PORT))?;
                 let missing = ConfigError::NoSuchEntry {
                     sender: key.sender,
                     port: key.port,
                 };
-                self.change(|m| m.without(key.packed(), missing))
+                self.change(net, |m| m.without(key.packed(), missing))
             }
-            cmd::CLEAR => self.change(|m| m.cleared()),
+            cmd::CLEAR => self.change(net, |m| m.cleared()),
             cmd::GET_STATS => return self.stats(req),
             _ => return Err(OpError::Kernel(eopnotsupp())),
         };
-        // Announcing entries may have come: the work re-announces.
-        req.net().kick_work();
+        // The hooks go once no entry is left (hooks.rs: they stay while
+        // anything is configured); announcing entries may have come: the
+        // work re-announces.
+        let any = self.tables.read(|t| !t.mappings.entries().is_empty());
+        self.hooks.keep_only(net, HookSet::both(any));
+        net.kick_work();
         result
     }
 

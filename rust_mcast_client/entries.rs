@@ -2,6 +2,7 @@
 //! The client's state: (sender, port) → group entries, replaced whole on
 //! every change so the packet path reads them without a lock.
 
+use crate::kernel_glue::hooks::{HookSet, Hooks};
 use crate::kernel_glue::module::{param, random_u64};
 use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
@@ -148,6 +149,15 @@ impl ClientTables {
     pub(crate) fn has_sender(&self, sender: Ipv4) -> bool {
         self.senders.find(u64::from(sender.to_bits())).is_some()
     }
+
+    /// The hooks these tables need: PRE_ROUTING while there is an entry,
+    /// LOCAL_OUT while a group's reports are announced.
+    pub(crate) fn hooks(&self) -> HookSet {
+        HookSet {
+            local_out: !self.announce.entries().is_empty(),
+            arriving: !self.mappings.entries().is_empty(),
+        }
+    }
 }
 
 /// The announcing groups of `mappings`, each with its distinct senders
@@ -207,6 +217,8 @@ pub(crate) struct ClientNet {
     #[pin]
     pub(crate) tables: RcuCell<ClientTables>,
     pub(crate) counters: ClientCounters,
+    /// The hooks the tables need ([`ClientTables::hooks`]).
+    pub(crate) hooks: Hooks,
 }
 
 impl NetState for ClientNet {
@@ -219,6 +231,7 @@ impl NetState for ClientNet {
             try_pin_init!(ClientNet {
                 tables <- RcuCell::new(tables),
                 counters,
+                hooks: Hooks::default(),
             }? Error),
             config_gfp(),
         )
@@ -226,5 +239,9 @@ impl NetState for ClientNet {
 
     fn tick(&self, net: Net<'_>) -> Option<u32> {
         self.reannounce(net)
+    }
+
+    fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 }

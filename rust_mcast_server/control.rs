@@ -2,11 +2,13 @@
 //! The server's generic netlink operations.
 
 use crate::groups::{
-    group_key, max_groups, max_members, query_interval_s, Group, GroupTable, ServerNet,
+    group_key, hooks_for, max_groups, max_members, query_interval_s, Group, GroupTable, ServerNet,
 };
 use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
+use crate::kernel_glue::hooks::HookSet;
 use crate::kernel_glue::module::now_ms;
 use crate::kernel_glue::module::random_u64;
+use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::table::config_gfp;
 use crate::learning::Learning;
 use crate::mcast_shared::addr::Ipv4;
@@ -17,6 +19,7 @@ use crate::mcast_shared::genl::{
 };
 use crate::mcast_shared::learn::{self, Prefixes};
 use crate::mcast_shared::{index, rules};
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 fn group_attr(req: &Request<'_>) -> Result<Ipv4, ConfigError> {
@@ -136,19 +139,38 @@ fn with_members(
 }
 
 impl ServerNet {
-    /// Replaces the table with the one `build` makes from the current one.
+    /// Replaces the table with the one `build` makes from the current one,
+    /// once the hooks it needs are registered.
     fn change(
         &self,
+        net: Net<'_>,
         build: impl FnOnce(&GroupTable) -> Result<KBox<GroupTable>, ConfigError>,
     ) -> OpResult {
-        self.table.update(|t| build(t).map(|next| (next, ())))?;
+        self.table.update(|t| -> Result<_, ConfigError> {
+            let next = build(t)?;
+            self.hooks.add(net, hooks_for(&next))?;
+            Ok((next, ()))
+        })?;
         Ok(())
+    }
+
+    /// After a request: the hooks go once no group is left (hooks.rs: they
+    /// stay while anything is configured), the packet path's learning test
+    /// follows the table, and the work starts when a group learns.
+    fn changed(&self, net: Net<'_>) {
+        let (needs, any) = self.table.read(|t| (hooks_for(t), !t.entries().is_empty()));
+        self.hooks.keep_only(net, HookSet::both(any));
+        self.any_learning.store(needs.arriving, Ordering::Relaxed);
+        if needs.arriving {
+            net.kick_work();
+        }
     }
 
     /// Adds members to `group`, creating it when `create` allows, and sets
     /// its learning as `learn` asks.
     fn join(
         &self,
+        net: Net<'_>,
         group: Ipv4,
         requested: &[Ipv4],
         create: bool,
@@ -157,7 +179,7 @@ impl ServerNet {
         for &m in requested {
             rules::check_member(m)?;
         }
-        self.change(|table| {
+        self.change(net, |table| {
             let previous = table.find(group_key(group));
             let existing: &[Ipv4] = match previous {
                 Some(g) => g.static_members(),
@@ -171,8 +193,8 @@ impl ServerNet {
         })
     }
 
-    fn quit(&self, group: Ipv4, removed: &[Ipv4]) -> OpResult {
-        self.change(|table| {
+    fn quit(&self, net: Net<'_>, group: Ipv4, removed: &[Ipv4]) -> OpResult {
+        self.change(net, |table| {
             let previous = table
                 .find(group_key(group))
                 .ok_or(ConfigError::NoSuchGroup(group))?;
@@ -270,29 +292,34 @@ fn put_members(msg: &mut Message, g: &Group, next: usize) -> Result<usize, OpErr
 
 impl Control for ServerNet {
     fn doit(&self, command: u8, req: &Request<'_>) -> OpResult {
+        let net = req.net();
         let result = match command {
             cmd::ADD_GROUP => self.join(
+                net,
                 group_attr(req)?,
                 &members_attr(req, false)?,
                 true,
                 &learn_attrs(req)?,
             ),
             cmd::JOIN => self.join(
+                net,
                 group_attr(req)?,
                 &members_attr(req, true)?,
                 false,
                 &LearnRequest::Unchanged,
             ),
-            cmd::QUIT => self.quit(group_attr(req)?, &members_attr(req, true)?),
+            cmd::QUIT => self.quit(net, group_attr(req)?, &members_attr(req, true)?),
             cmd::DEL_GROUP => {
                 let group = group_attr(req)?;
-                self.change(|t| t.without(group_key(group), ConfigError::NoSuchGroup(group)))
+                self.change(net, |t| {
+                    t.without(group_key(group), ConfigError::NoSuchGroup(group))
+                })
             }
-            cmd::CLEAR => self.change(GroupTable::cleared),
+            cmd::CLEAR => self.change(net, GroupTable::cleared),
             cmd::GET_STATS => return self.stats(req),
             _ => return Err(OpError::Kernel(eopnotsupp())),
         };
-        self.learning_changed(req.net());
+        self.changed(net);
         result
     }
 

@@ -2,6 +2,7 @@
 //! The server's state: groups and their members, replaced whole on every
 //! change so the packet path reads them without a lock.
 
+use crate::kernel_glue::hooks::{HookSet, Hooks};
 use crate::kernel_glue::module::{param, random_u64};
 use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
@@ -135,6 +136,18 @@ pub(crate) struct ServerNet {
     pub(crate) any_learning: AtomicBool,
     /// When the work next queries the learned members (`now_ms`).
     pub(crate) next_query_ms: AtomicU64,
+    /// The hooks the configuration needs ([`hooks_for`]).
+    pub(crate) hooks: Hooks,
+}
+
+/// The hooks a table needs: LOCAL_OUT while it has a group, LOCAL_IN
+/// while a group learns.
+pub(crate) fn hooks_for(table: &GroupTable) -> HookSet {
+    let groups = table.entries();
+    HookSet {
+        local_out: !groups.is_empty(),
+        arriving: groups.iter().any(|g| g.learning.is_some()),
+    }
 }
 
 impl NetState for ServerNet {
@@ -152,6 +165,7 @@ impl NetState for ServerNet {
                 rates: SourceRates::default(),
                 any_learning: AtomicBool::new(false),
                 next_query_ms: AtomicU64::new(0),
+                hooks: Hooks::default(),
             }? Error),
             config_gfp(),
         )
@@ -159,5 +173,9 @@ impl NetState for ServerNet {
 
     fn tick(&self, net: Net<'_>) -> Option<u32> {
         self.learning_tick(net)
+    }
+
+    fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 }

@@ -517,16 +517,4 @@ impl ServerNet {
             self.counters.add(counter::QUERIES_SENT, 1);
         }
     }
-
-    /// After a configuration change: whether any group learns now (the
-    /// packet path's first test), and the work started if one does.
-    pub(crate) fn learning_changed(&self, net: Net<'_>) {
-        let any = self
-            .table
-            .read(|t| t.entries().iter().any(|g| g.learning.is_some()));
-        self.any_learning.store(any, Ordering::Relaxed);
-        if any {
-            net.kick_work();
-        }
-    }
 }

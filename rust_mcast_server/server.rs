@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! rust_mcast_server: multicast over unicast-only networks, sending side.
 //!
-//! A netfilter hook at IPv4 LOCAL_OUT (first priority, every network
-//! namespace) sees each locally sent UDP or VRRP datagram to a configured
-//! group and sends one unicast copy to every member of the group, marked with
-//! TOS 0xE0 and a TTL of at least 64. The original continues unchanged.
-//! A group may also learn its members from marked IGMP reports its
-//! receivers' client modules announce (a hook at LOCAL_IN, learning.rs).
+//! A netfilter hook at IPv4 LOCAL_OUT (first priority, in each network
+//! namespace while it has a group) sees each locally sent UDP or VRRP
+//! datagram to a configured group and sends one unicast copy to every
+//! member of the group, marked with TOS 0xE0 and a TTL of at least 64. The
+//! original continues unchanged. A group may also learn its members from
+//! marked IGMP reports its receivers' client modules announce (a hook at
+//! LOCAL_IN while a group learns, learning.rs). A namespace without groups
+//! passes no hook of the module (kernel_glue/hooks.rs).
 //! Configuration comes over the generic netlink family `rmcast_server`.
 
 use kernel::prelude::*;
@@ -36,7 +38,7 @@ module! {
 }
 
 /// Owns the module's registrations: dropping it at unload unregisters the
-/// family and every namespace's hook and state, then waits for pending RCU
+/// family and every namespace's hooks and state, then waits for pending RCU
 /// frees.
 struct RustMcastServer {
     _registration: kernel_glue::module::Registration,

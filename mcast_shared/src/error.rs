@@ -60,6 +60,9 @@ pub enum ConfigError {
     TooManyPrefixes { limit: u32 },
     /// The learn timeout is outside its range.
     LearnTimeoutOutOfRange { seconds: u32 },
+    /// The namespace has no room for another netfilter hook at the point
+    /// the configuration needs (the kernel allows 1024 a point).
+    HooksFull,
     /// The kernel could not allocate memory. Configuration memory is
     /// charged to the memory cgroup of the task that asks for it, so this is
     /// usually that cgroup's limit.
@@ -72,7 +75,9 @@ impl ConfigError {
         use ConfigError::*;
         match self {
             NoSuchGroup(_) | NoSuchEntry { .. } => errno::ENOENT,
-            TooManyGroups { .. } | TooManyMembers { .. } | TooManyEntries { .. } => errno::ENOSPC,
+            TooManyGroups { .. } | TooManyMembers { .. } | TooManyEntries { .. } | HooksFull => {
+                errno::ENOSPC
+            }
             EntryExists { .. } => errno::EEXIST,
             OutOfMemory => errno::ENOMEM,
             MissingAttribute(_)
@@ -152,6 +157,10 @@ impl fmt::Display for ConfigError {
                 "learn timeout {seconds} s: it must be {}-{} seconds",
                 super::learn::MIN_LEARN_TIMEOUT_S,
                 super::learn::MAX_LEARN_TIMEOUT_S
+            ),
+            HooksFull => write!(
+                f,
+                "no room for another netfilter hook here: 1024 at one point already"
             ),
             OutOfMemory => write!(
                 f,
@@ -257,6 +266,7 @@ mod tests {
             ConfigError::BadPrefix,
             ConfigError::TooManyPrefixes { limit: 16 },
             ConfigError::LearnTimeoutOutOfRange { seconds: u32::MAX },
+            ConfigError::HooksFull,
         ];
         for e in all {
             assert!(e.to_string().len() < 80, "{e}");
