@@ -324,7 +324,10 @@ def main(argv):
         print_table(res)
         if res["profile"]:
             lines = res["profile"].splitlines()
-            print("\n".join(lines[:17]))
+            print("\n".join(lines[:18]))
+            # every profile's title, total and netfilter hook line
+            print("\n".join(l for l in lines if l.startswith(("## ", "# function_graph"))
+                            or (l.endswith(" nf_hook_slow") and "us/copy" not in l)))
         return 0
     if cmd == "profile" and len(argv) == 5:
         profile(argv[2], argv[3], int(argv[4]))

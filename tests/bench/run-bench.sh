@@ -288,19 +288,32 @@ trace_under() {
 # the proxy (under ip_send_skb: the UDP send holding the server's hook; 40
 # datagrams) and by the application's sendmmsg (under __sys_sendmmsg; 40
 # rounds of 16), so where a copy's time goes can be compared side by side.
-# The client module is unloaded meanwhile.
+# Then untouched traffic: 640 unicast datagrams from the sender (its groups
+# configured, so the server's LOCAL_OUT hook is registered) under
+# ip_send_skb, with the server module loaded and without it: what the hook
+# adds to a datagram it does not touch. The client module is unloaded
+# meanwhile (the sender has no entry: it has no hook there anyway).
 profile() {
 	[ -e /sys/kernel/tracing/set_graph_function ] || { info "no function_graph tracer: no profile"; return; }
+	local report="python3 $REPO/tests/bench/report.py profile"
 	rmmod rust_mcast_client
 	trace_under ip_send_skb "$RESULTS/profile-trace.txt" \
 		in_ns "$NS_SND" "$B/fanout" group "$GROUP" "$PORT" 40 512
 	trace_under __sys_sendmmsg "$RESULTS/profile-app-trace.txt" \
 		in_ns "$NS_SND" "$B/fanout" unicast "$PORT" 40 512 $(members 16)
-	insmod "$MODDIR/rust_mcast_client.ko"
-	in_ns "$NS_MEM" $TOOL genl client add 10.0.1.2 "$PORT" "$GROUP"
+	trace_under ip_send_skb "$RESULTS/profile-untouched-loaded.txt" \
+		in_ns "$NS_SND" "$B/fanout" unicast 7100 640 512 10.77.1.1
+	rmmod rust_mcast_server
+	trace_under ip_send_skb "$RESULTS/profile-untouched-unloaded.txt" \
+		in_ns "$NS_SND" "$B/fanout" unicast 7100 640 512 10.77.1.1
+	load_modules && configure
 	{
-		python3 "$REPO/tests/bench/report.py" profile "$RESULTS/profile-trace.txt" ip_send_skb 640 &&
-			python3 "$REPO/tests/bench/report.py" profile "$RESULTS/profile-app-trace.txt" __sys_sendmmsg 640
+		echo "## the proxy: copies under ip_send_skb" && $report "$RESULTS/profile-trace.txt" ip_send_skb 640 &&
+			echo "## the application: sendmmsg" && $report "$RESULTS/profile-app-trace.txt" __sys_sendmmsg 640 &&
+			echo "## untouched unicast, server module loaded (its LOCAL_OUT hook registered)" &&
+			$report "$RESULTS/profile-untouched-loaded.txt" ip_send_skb 640 &&
+			echo "## untouched unicast, server module unloaded" &&
+			$report "$RESULTS/profile-untouched-unloaded.txt" ip_send_skb 640
 	} > "$RESULTS/profile.txt" && info "profile: $RESULTS/profile.txt"
 }
 
