@@ -6,14 +6,14 @@
 //!
 //! Registration follows the configuration: a change registers the hooks its
 //! new table needs before the table is published ([`Hooks::add`]: a
-//! failure leaves the change undone), and after it unregisters the hooks
-//! once the namespace has no configuration left ([`Hooks::keep_only`]
-//! with what the module keeps: a hook stays while anything is configured,
-//! e.g. LOCAL_IN after learning was switched off, so ordinary changes never
-//! toggle one). Both run in netlink operations, which generic netlink
-//! serialises (our families are not `parallel_ops`), and never in the same
-//! namespace as its `.pre_exit` ([`Hooks::remove_all`]): a dying namespace
-//! has no sockets, and at unload the family is unregistered before the
+//! failure leaves the change undone), and after it unregisters them all
+//! once the namespace has no configuration left ([`Hooks::remove_all`]: a
+//! hook stays while anything is configured, e.g. LOCAL_IN after learning
+//! was switched off, so ordinary changes never toggle one). Both run in
+//! netlink operations, which generic netlink serialises (our families are
+//! not `parallel_ops`), and never in the same namespace as its `.pre_exit`
+//! (which calls [`Hooks::remove_all`] too): a dying namespace has no
+//! sockets, and at unload the family is unregistered before the
 //! namespaces' state.
 //!
 //! What a toggle does to others' packets (net/netfilter/core.c, 6.12):
@@ -42,14 +42,6 @@ pub struct HookSet {
 }
 
 impl HookSet {
-    /// Both hooks, or none.
-    pub fn both(on: bool) -> HookSet {
-        HookSet {
-            local_out: on,
-            arriving: on,
-        }
-    }
-
     fn bits(self) -> u8 {
         u8::from(self.local_out) | u8::from(self.arriving) << 1
     }
@@ -100,13 +92,7 @@ impl Hooks {
         Ok(())
     }
 
-    /// Unregisters the registered hooks that are not in `kept`.
-    pub fn keep_only(&self, net: Net<'_>, kept: HookSet) {
-        let extra = self.registered.load(Ordering::Relaxed) & !kept.bits();
-        self.unregister(net, extra);
-    }
-
-    /// Unregisters every hook (`.pre_exit`).
+    /// Unregisters every hook (the configuration is empty, or `.pre_exit`).
     pub fn remove_all(&self, net: Net<'_>) {
         self.unregister(net, self.registered.load(Ordering::Relaxed));
     }

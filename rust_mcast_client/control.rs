@@ -3,7 +3,6 @@
 
 use crate::entries::{max_entries, ClientNet, ClientTables, Mapping};
 use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
-use crate::kernel_glue::hooks::HookSet;
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::table::{config_gfp, Table};
@@ -142,8 +141,9 @@ impl Control for ClientNet {
         // The hooks go once no entry is left (hooks.rs: they stay while
         // anything is configured); announcing entries may have come: the
         // work re-announces.
-        let any = self.tables.read(|t| !t.mappings.entries().is_empty());
-        self.hooks.keep_only(net, HookSet::both(any));
+        if self.tables.read(|t| t.mappings.entries().is_empty()) {
+            self.hooks.remove_all(net);
+        }
         net.kick_work();
         result
     }

@@ -5,7 +5,6 @@ use crate::groups::{
     group_key, hooks_for, max_groups, max_members, query_interval_s, Group, GroupTable, ServerNet,
 };
 use crate::kernel_glue::genl::{eopnotsupp, Control, Dump, Message, OpError, OpResult, Request};
-use crate::kernel_glue::hooks::HookSet;
 use crate::kernel_glue::module::now_ms;
 use crate::kernel_glue::module::random_u64;
 use crate::kernel_glue::netns::Net;
@@ -159,7 +158,9 @@ impl ServerNet {
     /// follows the table, and the work starts when a group learns.
     fn changed(&self, net: Net<'_>) {
         let (needs, any) = self.table.read(|t| (hooks_for(t), !t.entries().is_empty()));
-        self.hooks.keep_only(net, HookSet::both(any));
+        if !any {
+            self.hooks.remove_all(net);
+        }
         self.any_learning.store(needs.arriving, Ordering::Relaxed);
         if needs.arriving {
             net.kick_work();
