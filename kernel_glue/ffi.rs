@@ -28,7 +28,7 @@ opaque!(
 
 extern "C" {
     pub fn rmc_skb_network_header(skb: *mut SkBuff) -> *mut u8;
-    pub fn rmc_skb_linear_from_network(skb: *const SkBuff) -> c_uint;
+    pub fn rmc_skb_network_bytes(skb: *mut SkBuff, len: *mut c_uint) -> *mut u8;
     pub fn rmc_skb_may_pull_network(skb: *mut SkBuff, len: c_uint) -> bool;
     pub fn rmc_skb_ensure_writable_network(skb: *mut SkBuff, len: c_uint) -> c_int;
     pub fn rmc_skb_ip_summed(skb: *const SkBuff) -> u8;
@@ -55,8 +55,6 @@ extern "C" {
     pub fn rmc_defrag_user_routed() -> u32;
     pub fn rmc_defrag_user_bridged() -> u32;
 
-    pub fn rmc_hook_state_net(state: *const NfHookState) -> *mut Net;
-    pub fn rmc_hook_state_hook(state: *const NfHookState) -> u8;
     pub fn rmc_net_slot_read(net: *const Net, id: c_uint) -> *mut c_void;
     pub fn rmc_net_slot_write(net: *const Net, id: c_uint, state: *mut c_void);
 
@@ -115,6 +113,8 @@ extern "C" {
     pub fn rmc_module_unregister_family();
     pub fn rmc_module_family() -> *const GenlFamily;
     pub fn rmc_module_net_id() -> c_uint;
+    pub fn rmc_module_hook_state_slot(state: *const NfHookState, net: *mut *mut Net)
+        -> *mut c_void;
     pub fn rmc_module_register_hook(net: *mut Net, index: c_uint) -> c_int;
     pub fn rmc_module_unregister_hook(net: *mut Net, index: c_uint);
     pub fn rmc_module_work_init(net: *mut Net);

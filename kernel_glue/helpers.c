@@ -50,9 +50,6 @@ static_assert(MCAST_KERNEL_NF_ACCEPT == NF_ACCEPT);
 /* kernel_glue/genl.rs keeps a dump's position in cb->args as 6 longs */
 static_assert(sizeof_field(struct netlink_callback, args) == 6 * sizeof(long));
 static_assert(MCAST_KERNEL_NF_STOLEN == NF_STOLEN);
-static_assert(MCAST_KERNEL_NF_INET_PRE_ROUTING == NF_INET_PRE_ROUTING);
-static_assert(MCAST_KERNEL_NF_INET_LOCAL_OUT == NF_INET_LOCAL_OUT);
-static_assert(MCAST_KERNEL_NF_INET_LOCAL_IN == NF_INET_LOCAL_IN);
 static_assert(offsetof(struct rmc_pernet, state) == 0);
 static_assert(MCAST_KERNEL_NET_XMIT_SUCCESS == NET_XMIT_SUCCESS);
 static_assert(MCAST_KERNEL_NET_XMIT_CN == NET_XMIT_CN);
@@ -69,8 +66,9 @@ static_assert(MCAST_KERNEL_ENOSPC == ENOSPC);
 
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
+/* The linear bytes from the network header on: one call a packet for the hooks' header reads. */
+u8 *rmc_skb_network_bytes(struct sk_buff *skb, unsigned int *len) { *len = skb_tail_pointer(skb) - skb_network_header(skb); return skb_network_header(skb); }
 /* Linear bytes from the network header on. */
-unsigned int rmc_skb_linear_from_network(const struct sk_buff *skb) { return skb_tail_pointer(skb) - skb_network_header(skb); }
 /* All bytes (linear and paged) from the network header on. */
 unsigned int rmc_skb_len_from_network(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len) { return pskb_network_may_pull(skb, len); }
@@ -216,8 +214,6 @@ u32 rmc_defrag_user_routed(void) { return IP_DEFRAG_CONNTRACK_IN; }
 u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
 
 /* ---- netfilter and namespaces ---- */
-struct net *rmc_hook_state_net(const struct nf_hook_state *state) { return state->net; }
-u8 rmc_hook_state_hook(const struct nf_hook_state *state) { return state->hook; }
 /*
  * The module's per-namespace pointer (pernet_operations.size = a pointer):
  * published with release semantics so a hook on another CPU that sees the

@@ -21,7 +21,7 @@ struct nlattr;
 
 /* sk_buff */
 u8 *rmc_skb_network_header(struct sk_buff *skb);
-unsigned int rmc_skb_linear_from_network(const struct sk_buff *skb);
+u8 *rmc_skb_network_bytes(struct sk_buff *skb, unsigned int *len);
 unsigned int rmc_skb_len_from_network(const struct sk_buff *skb);
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len);
 int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len);
@@ -50,8 +50,6 @@ u32 rmc_defrag_user_routed(void);
 u32 rmc_defrag_user_bridged(void);
 
 /* netfilter and namespaces */
-struct net *rmc_hook_state_net(const struct nf_hook_state *state);
-u8 rmc_hook_state_hook(const struct nf_hook_state *state);
 void *rmc_net_slot_read(const struct net *net, unsigned int id);
 void rmc_net_slot_write(const struct net *net, unsigned int id, void *state);
 
@@ -104,6 +102,7 @@ int rmc_module_register_family(void);
 void rmc_module_unregister_family(void);
 const struct genl_family *rmc_module_family(void);
 unsigned int rmc_module_net_id(void);
+void *rmc_module_hook_state_slot(const struct nf_hook_state *state, struct net **net);
 int rmc_module_register_hook(struct net *net, unsigned int index);
 void rmc_module_unregister_hook(struct net *net, unsigned int index);
 void rmc_module_work_init(struct net *net);
@@ -113,7 +112,8 @@ void rmc_module_work_cancel(struct net *net);
 unsigned int rmc_module_param(unsigned int index);
 
 /* the Rust entry points every module's tables point at */
-unsigned int rmc_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+unsigned int rmc_hook_local_out(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+unsigned int rmc_hook_arriving(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
 int rmc_net_init(struct net *net);
 void rmc_net_pre_exit(struct net *net);
 void rmc_net_exit(struct net *net);

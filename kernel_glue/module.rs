@@ -19,15 +19,16 @@ pub enum Verdict {
     Stolen,
 }
 
-/// Where the hook was called (both modules hook both points).
+/// Where the hook was called: each module has one function a point
+/// (`rmc_hook_ops` in module_tables.h), so no call reads `state->hook`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum HookPoint {
     /// Packets this host sends (`NF_INET_LOCAL_OUT`).
     LocalOut,
-    /// Packets arriving, before routing (`NF_INET_PRE_ROUTING`).
-    PreRouting,
-    /// Packets arriving for this host, after routing (`NF_INET_LOCAL_IN`).
-    LocalIn,
+    /// Packets arriving: the client's `NF_INET_PRE_ROUTING` (before
+    /// routing), the server's `NF_INET_LOCAL_IN` (for this host, after the
+    /// filter table).
+    Arriving,
 }
 
 /// The module's packet path, implemented by its per-namespace state.
@@ -213,34 +214,41 @@ impl Drop for SendingCopies {
     }
 }
 
-/// The netfilter hook of the module, in each namespace whose configuration
-/// needs it (hooks.rs).
+/// The module's netfilter hook at LOCAL_OUT, in each namespace whose
+/// configuration needs it (hooks.rs).
 #[no_mangle]
-extern "C" fn rmc_hook(
+extern "C" fn rmc_hook_local_out(
     _priv: *mut c_void,
     skb: *mut ffi::SkBuff,
     state: *const ffi::NfHookState,
 ) -> c_uint {
-    use crate::mcast_shared::abi::verdict::{NF_ACCEPT, NF_STOLEN};
     // SAFETY: netfilter calls the hook with a valid skb it owns for the
-    // call and a valid state whose net is live.
-    let (packet, net, hooknum) = unsafe {
-        (
-            Packet::from_hook(skb),
-            Net::from_raw(ffi::rmc_hook_state_net(state)),
-            ffi::rmc_hook_state_hook(state),
-        )
-    };
-    let at = match hooknum {
-        crate::mcast_shared::abi::hook::LOCAL_OUT => HookPoint::LocalOut,
-        crate::mcast_shared::abi::hook::PRE_ROUTING => HookPoint::PreRouting,
-        crate::mcast_shared::abi::hook::LOCAL_IN => HookPoint::LocalIn,
-        _ => return NF_ACCEPT,
-    };
-    let (Some(packet), Some(net)) = (packet, net) else {
-        return NF_ACCEPT;
-    };
-    let Some(ns) = net.state() else {
+    // call and a valid state whose net is live (nf_hook_slow).
+    unsafe { run_hook(skb, state, HookPoint::LocalOut) }
+}
+
+/// The module's netfilter hook for arriving packets (PRE_ROUTING or
+/// LOCAL_IN, as the module's tables file says), where configured.
+#[no_mangle]
+extern "C" fn rmc_hook_arriving(
+    _priv: *mut c_void,
+    skb: *mut ffi::SkBuff,
+    state: *const ffi::NfHookState,
+) -> c_uint {
+    // SAFETY: as in `rmc_hook_local_out`.
+    unsafe { run_hook(skb, state, HookPoint::Arriving) }
+}
+
+/// # Safety
+/// `skb` and `state` are what netfilter called a hook of ours with.
+#[inline(always)]
+unsafe fn run_hook(skb: *mut ffi::SkBuff, state: *const ffi::NfHookState, at: HookPoint) -> c_uint {
+    use crate::mcast_shared::abi::verdict::{NF_ACCEPT, NF_STOLEN};
+    // SAFETY: per the caller, the skb is netfilter's for the hook call.
+    let packet = unsafe { Packet::from_hook(skb) };
+    // SAFETY: per the caller, `state` is the hook call's.
+    let found = unsafe { Net::of_hook(state) };
+    let (Some(packet), Some((net, ns))) = (packet, found) else {
         return NF_ACCEPT;
     };
     match ns.hook(net, packet, at) {

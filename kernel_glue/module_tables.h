@@ -15,12 +15,12 @@
  * announcements of the host's IGMP reports) and one arriving point the
  * tables file names: the client PRE_ROUTING first (restoring, before
  * conntrack), the server LOCAL_IN after the filter table (learning from
- * what the host's firewall and reverse-path check let in). rmc_hook reads
- * state->hook.
+ * what the host's firewall and reverse-path check let in). A function a
+ * point, so the hook reads nothing to know where it runs.
  */
 static const struct nf_hook_ops rmc_hook_ops[] = {
-	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_FIRST },
-	{ .hook = rmc_hook, .pf = NFPROTO_IPV4, .hooknum = RMC_IN_HOOKNUM, .priority = RMC_IN_PRIORITY },
+	{ .hook = rmc_hook_local_out, .pf = NFPROTO_IPV4, .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_FIRST },
+	{ .hook = rmc_hook_arriving, .pf = NFPROTO_IPV4, .hooknum = RMC_IN_HOOKNUM, .priority = RMC_IN_PRIORITY },
 };
 
 static unsigned int rmc_net_id;
@@ -51,6 +51,8 @@ int rmc_module_register_family(void) { return genl_register_family(&rmc_family);
 void rmc_module_unregister_family(void) { genl_unregister_family(&rmc_family); }
 const struct genl_family *rmc_module_family(void) { return &rmc_family; }
 unsigned int rmc_module_net_id(void) { return rmc_net_id; }
+/* A hook's namespace and the module's state there (rmc_net_slot_read), in one call a packet. */
+void *rmc_module_hook_state_slot(const struct nf_hook_state *state, struct net **net) { *net = state->net; return smp_load_acquire((void **)net_generic(state->net, rmc_net_id)); }
 /* One hook of rmc_hook_ops, in one namespace, when its configuration needs it (kernel_glue/hooks.rs). */
 int rmc_module_register_hook(struct net *net, unsigned int index) { return index < ARRAY_SIZE(rmc_hook_ops) ? nf_register_net_hook(net, &rmc_hook_ops[index]) : -EINVAL; }
 void rmc_module_unregister_hook(struct net *net, unsigned int index) { if (!WARN_ON(index >= ARRAY_SIZE(rmc_hook_ops))) nf_unregister_net_hook(net, &rmc_hook_ops[index]); }

@@ -117,6 +117,31 @@ impl<'a> Net<'a> {
         unsafe { ffi::rmc_addr_is_local(self.as_ptr(), u32::from_ne_bytes(addr.0)) }
     }
 
+    /// The namespace a netfilter hook was called in, and this module's
+    /// state there: both with one call, as the hooks run for every packet
+    /// at their points.
+    ///
+    /// # Safety
+    /// `state` must be the valid `nf_hook_state` a netfilter hook of this
+    /// module was called with, for `'a` (the hook call).
+    pub(crate) unsafe fn of_hook(
+        state: *const ffi::NfHookState,
+    ) -> Option<(Net<'a>, &'a crate::ModuleNetState)> {
+        let mut net = core::ptr::null_mut();
+        // SAFETY: per the caller, `state` is valid and `state->net` live
+        // for the hook call (nf_hook_slow, net/netfilter/core.c, 6.12, runs
+        // the hooks with the state its caller built from a live net). The
+        // id is our registered pernet_operations', as in `slot`.
+        let slot = unsafe { ffi::rmc_module_hook_state_slot(state, &mut net) };
+        // SAFETY: `net` is live for `'a`, as said above.
+        let net = unsafe { Net::from_raw(net) }?;
+        // SAFETY: the slot, as in `state` below: the hook runs only while
+        // its namespace's state is set (hooks are registered after init set
+        // it and removed in pre_exit, a grace period before exit frees it).
+        let ns = unsafe { slot.cast::<crate::ModuleNetState>().as_ref() }?;
+        Some((net, ns))
+    }
+
     /// This module's state in this namespace.
     pub fn state(self) -> Option<&'a crate::ModuleNetState> {
         // SAFETY: the slot holds NULL or a pointer from KBox::into_raw set

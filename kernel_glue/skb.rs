@@ -34,13 +34,14 @@ impl<'a> Packet<'a> {
 
     /// The linear bytes from the IPv4 header on.
     pub fn header(&self) -> &[u8] {
+        let mut len: core::ffi::c_uint = 0;
         // SAFETY: per the invariant the skb is valid; the network header and
-        // the linear bytes after it lie inside its head buffer, which cannot
-        // change while we hold `&self` (changes need `&mut self`).
+        // the linear bytes after it (to skb_tail_pointer, as the helper
+        // counts them) lie inside its head buffer, which cannot change while
+        // we hold `&self` (changes need `&mut self`).
         unsafe {
-            let start = ffi::rmc_skb_network_header(self.as_ptr());
-            let len = ffi::rmc_skb_linear_from_network(self.as_ptr()) as usize;
-            core::slice::from_raw_parts(start, len)
+            let start = ffi::rmc_skb_network_bytes(self.as_ptr(), &mut len);
+            core::slice::from_raw_parts(start, len as usize)
         }
     }
 

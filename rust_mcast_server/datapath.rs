@@ -26,7 +26,7 @@ const COPIES_PER_SOFTIRQ_WINDOW: usize = 64;
 
 impl PacketHook for ServerNet {
     fn hook(&self, net: Net<'_>, mut packet: Packet<'_>, at: HookPoint) -> Verdict {
-        if at == HookPoint::LocalIn {
+        if at == HookPoint::Arriving {
             self.learn_from(net, &mut packet);
             return Verdict::Accept;
         }

@@ -12,16 +12,6 @@ pub mod verdict {
     pub const NF_STOLEN: u32 = 2;
 }
 
-/// Netfilter hook points (`enum nf_inet_hooks`, include/uapi/linux/netfilter.h).
-pub mod hook {
-    /// `NF_INET_PRE_ROUTING`: arriving packets, before routing.
-    pub const PRE_ROUTING: u8 = 0;
-    /// `NF_INET_LOCAL_IN`: arriving packets for this host, after routing.
-    pub const LOCAL_IN: u8 = 1;
-    /// `NF_INET_LOCAL_OUT`: packets this host sends.
-    pub const LOCAL_OUT: u8 = 3;
-}
-
 /// Return values of the transmit path (`include/linux/netdevice.h`).
 pub mod xmit {
     /// `NET_XMIT_SUCCESS`.

@@ -190,7 +190,7 @@ def profile(path, root, copies, out=sys.stdout):
     """Sums a function_graph trace (funcgraph-tail) of everything under
     `root` per function: inclusive and own time, calls, and microseconds a
     copy (`copies` made in the trace). The proxy's root is ip_send_skb, the
-    UDP send of a datagram (rmc_hook is Rust, without an ftrace entry: its
+    UDP send of a datagram (the hooks are Rust, without an ftrace entry: their
     own code is the own time of nf_hook_slow's callees); the application's
     is __sys_sendmmsg."""
     total, own_children, calls = defaultdict(float), defaultdict(float), defaultdict(int)

@@ -14,7 +14,7 @@
 //! cargo run -q -p mcast_shared --bin mcast-gen-header > kernel_glue/mcast_proto.h
 //! cargo run -q -p mcast_shared --bin mcast-gen-header -- --python > tests/vm/mcast_proto.py
 //! ```
-use mcast_shared::abi::{checksum, hook, verdict, xmit};
+use mcast_shared::abi::{checksum, verdict, xmit};
 use mcast_shared::error::errno;
 use mcast_shared::genl::{self, client, family, limits, server, Counter};
 
@@ -182,12 +182,9 @@ fn definitions() -> Defs {
     d.section();
     // Kernel numbers the Rust side relies on; helpers.c pins each with
     // static_assert against the kernel's headers.
-    let kernel: [(&str, i64); 17] = [
+    let kernel: [(&str, i64); 14] = [
         ("NF_ACCEPT", verdict::NF_ACCEPT.into()),
         ("NF_STOLEN", verdict::NF_STOLEN.into()),
-        ("NF_INET_PRE_ROUTING", hook::PRE_ROUTING.into()),
-        ("NF_INET_LOCAL_OUT", hook::LOCAL_OUT.into()),
-        ("NF_INET_LOCAL_IN", hook::LOCAL_IN.into()),
         ("NET_XMIT_SUCCESS", xmit::NET_XMIT_SUCCESS.into()),
         ("NET_XMIT_CN", xmit::NET_XMIT_CN.into()),
         ("CHECKSUM_NONE", checksum::NONE.into()),

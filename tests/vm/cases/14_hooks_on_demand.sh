@@ -8,7 +8,7 @@
 # unregistering disturb other modules' queued packets: no toggling on
 # ordinary changes). The
 # function profiler counts each module's hook calls, kernel-wide, while one
-# host sends: the calls of rmc_hook_state_net, the C accessor rmc_hook
+# host sends: the calls of rmc_module_hook_state_slot, the C accessor each hook
 # calls once per packet first (Rust functions carry no ftrace entry). The
 # configuration changes through the real CLIs. Every host runs conntrack
 # and the stateful firewall of lib.sh.
@@ -29,11 +29,11 @@ to_sender() { blast "$(member_ns 1)" $SENDER_IP; }
 
 # calls MODULE TRAFFIC: MODULE's hook calls while TRAFFIC runs, all CPUs
 calls() {
-	echo "rmc_hook_state_net:mod:$1" > $TRACING/set_ftrace_filter &&
+	echo "rmc_module_hook_state_slot:mod:$1" > $TRACING/set_ftrace_filter &&
 		echo 1 > $TRACING/function_profile_enabled || { echo "no profiler"; return; }
 	$2
 	echo 0 > $TRACING/function_profile_enabled
-	cat $TRACING/trace_stat/function* | awk '$1 == "rmc_hook_state_net" { n += $2 } END { print n + 0 }'
+	cat $TRACING/trace_stat/function* | awk '$1 == "rmc_module_hook_state_slot" { n += $2 } END { print n + 0 }'
 }
 # expect_calls WHAT MODULE TRAFFIC none|some: none, or at least N calls
 expect_calls() {
