@@ -28,7 +28,7 @@ opaque!(
 
 extern "C" {
     pub fn rmc_skb_network_header(skb: *mut SkBuff) -> *mut u8;
-    pub fn rmc_skb_network_bytes(skb: *mut SkBuff, len: *mut c_uint) -> *mut u8;
+    pub fn rmc_skb_network_bytes(skb: *const SkBuff, len: *mut c_uint) -> *mut u8;
     pub fn rmc_skb_may_pull_network(skb: *mut SkBuff, len: c_uint) -> bool;
     pub fn rmc_skb_ensure_writable_network(skb: *mut SkBuff, len: c_uint) -> c_int;
     pub fn rmc_skb_ip_summed(skb: *const SkBuff) -> u8;

@@ -67,8 +67,7 @@ static_assert(MCAST_KERNEL_ENOSPC == ENOSPC);
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
 /* The linear bytes from the network header on: one call a packet for the hooks' header reads. */
-u8 *rmc_skb_network_bytes(struct sk_buff *skb, unsigned int *len) { *len = skb_tail_pointer(skb) - skb_network_header(skb); return skb_network_header(skb); }
-/* Linear bytes from the network header on. */
+u8 *rmc_skb_network_bytes(const struct sk_buff *skb, unsigned int *len) { *len = skb_tail_pointer(skb) - skb_network_header(skb); return skb_network_header(skb); }
 /* All bytes (linear and paged) from the network header on. */
 unsigned int rmc_skb_len_from_network(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len) { return pskb_network_may_pull(skb, len); }

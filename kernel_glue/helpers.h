@@ -21,7 +21,7 @@ struct nlattr;
 
 /* sk_buff */
 u8 *rmc_skb_network_header(struct sk_buff *skb);
-u8 *rmc_skb_network_bytes(struct sk_buff *skb, unsigned int *len);
+u8 *rmc_skb_network_bytes(const struct sk_buff *skb, unsigned int *len);
 unsigned int rmc_skb_len_from_network(const struct sk_buff *skb);
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len);
 int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len);

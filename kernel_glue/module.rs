@@ -222,8 +222,9 @@ extern "C" fn rmc_hook_local_out(
     skb: *mut ffi::SkBuff,
     state: *const ffi::NfHookState,
 ) -> c_uint {
-    // SAFETY: netfilter calls the hook with a valid skb it owns for the
-    // call and a valid state whose net is live (nf_hook_slow).
+    // SAFETY: netfilter calls the hook (nf_hook_slow or nf_reinject,
+    // net/netfilter/, 6.12) with a valid skb it owns for the call and a
+    // valid state, inside an RCU read-side section (`Net::of_hook`).
     unsafe { run_hook(skb, state, HookPoint::LocalOut) }
 }
 

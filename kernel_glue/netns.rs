@@ -128,16 +128,24 @@ impl<'a> Net<'a> {
         state: *const ffi::NfHookState,
     ) -> Option<(Net<'a>, &'a crate::ModuleNetState)> {
         let mut net = core::ptr::null_mut();
-        // SAFETY: per the caller, `state` is valid and `state->net` live
-        // for the hook call (nf_hook_slow, net/netfilter/core.c, 6.12, runs
-        // the hooks with the state its caller built from a live net). The
-        // id is our registered pernet_operations', as in `slot`.
+        // SAFETY: per the caller, `state` is valid for the hook call. Every
+        // caller of a hook runs it inside an RCU read-side section, from the
+        // hook list of `state->net` itself (nf_hook() in
+        // include/linux/netfilter.h under rcu_read_lock; nf_reinject() in
+        // net/netfilter/nfnetlink_queue.c under NFNL_CB_RCU; 6.12), so that
+        // net is live and our hook was registered in it less than a grace
+        // period ago. The id is our registered pernet_operations', as in
+        // `slot`.
         let slot = unsafe { ffi::rmc_module_hook_state_slot(state, &mut net) };
-        // SAFETY: `net` is live for `'a`, as said above.
+        // SAFETY: `net` is live for `'a`, as said above (never NULL: nf_hook()
+        // dereferenced it before building the state).
         let net = unsafe { Net::from_raw(net) }?;
-        // SAFETY: the slot, as in `state` below: the hook runs only while
-        // its namespace's state is set (hooks are registered after init set
-        // it and removed in pre_exit, a grace period before exit frees it).
+        // SAFETY: the slot holds NULL or the state `rmc_net_init` set before
+        // any hook was registered (hooks.rs). Our hooks leave the namespace
+        // in `rmc_net_pre_exit`; ops_undo_list() (net/core/net_namespace.c,
+        // 6.12) then waits a grace period before `.exit` frees the state, and
+        // this hook runs inside the RCU reader said above, so the state
+        // outlives `'a`.
         let ns = unsafe { slot.cast::<crate::ModuleNetState>().as_ref() }?;
         Some((net, ns))
     }

@@ -31,6 +31,8 @@ static const struct genl_small_ops rmc_ops[] = {
 	RMC_QUERY(MCAST_CLIENT_CMD_GET_STATS),
 };
 
+/* Restoring before conntrack sees the copy: rmc_defrag_user_routed and the
+ * br_netfilter handling (datapath.rs) assume this point. */
 #define RMC_IN_HOOKNUM NF_INET_PRE_ROUTING
 #define RMC_IN_PRIORITY NF_IP_PRI_FIRST
 #define RMC_FAMILY MCAST_CLIENT_FAMILY

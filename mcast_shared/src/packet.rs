@@ -94,6 +94,9 @@ pub struct Ipv4Info {
 
 impl Ipv4Info {
     /// Parses the fixed header; `bytes` must hold at least the whole IP header.
+    /// Inlined: the hooks parse every packet at their points, and each needs
+    /// only a few of the fields.
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Ipv4Info, Malformed> {
         if bytes.len() < MIN_IHL_BYTES || bytes[0] >> 4 != 4 {
             return Err(Malformed);
@@ -148,6 +151,7 @@ fn addr_at(bytes: &[u8], off: usize) -> Ipv4 {
 /// A multicast datagram sent with TTL 0 (`IP_MULTICAST_TTL 0`) must not
 /// leave the host (RFC 1112 §6.1); its copies would, so it gets none (and
 /// counts as nothing: it was never the proxy's).
+#[inline]
 pub fn server_candidate(header: &[u8]) -> Option<Ipv4Info> {
     Ipv4Info::parse(header).ok().filter(|info| {
         info.is_carried_protocol() && info.ttl != 0 && rules::is_group_address(info.daddr)

@@ -8,6 +8,8 @@
   report.py profile TRACE ROOT COPIES                        (in the guest)
       a function_graph trace (funcgraph-tail) of everything under ROOT
       summed per function: inclusive and own time, calls, per copy
+  report.py merge RESULTS.json OTHER.json   (on the host) adds the
+      instruction-counted VM run's figures to the timed run's
   report.py table RESULTS.json          (on the host) the table and goals again
   report.py markdown RESULTS.json      the table as Markdown (for the docs)
   report.py plot RESULTS.json PNG       (on the host, needs matplotlib)
@@ -24,6 +26,9 @@ import sys
 from collections import defaultdict
 
 GOAL_APP, GOAL_RELAY, GOAL_LOOKUP, GOAL_UNTOUCHED = 1.5, 3.0, 1.05, 1.03
+# what a guest's seconds are: time, or instructions when QEMU counts them
+# (MCAST_VM_ICOUNT: tests/vm/boot.sh)
+CLOCK = "instructions" if os.environ.get("MCAST_VM_ICOUNT") else "time"
 METHODS = ("proxy", "app", "relay", "socat")
 
 
@@ -107,7 +112,11 @@ def build(runs, profile_path=None):
             lo, un = groups.get(("untouched", ct, 1, 512, what + "_loaded"), []), groups.get(("untouched", ct, 1, 512, what + "_unloaded"), [])
             if lo and un:
                 x = ratio_runs(un, lo)   # unloaded rate / loaded rate: the slowdown
-                ratios.append(dict(ct=ct, untouched=what, slowdown=x))
+                row = dict(ct=ct, untouched=what, slowdown=x)
+                ref = groups.get(("untouched", ct, 1, 512, what + "_empty_chain"), [])
+                if ref:   # what a hook of the kernel's own that does nothing costs there
+                    row["empty_chain"] = ratio_runs(un, ref)
+                ratios.append(row)
                 goals.append((x["ratio"] <= GOAL_UNTOUCHED,
                               f"untouched {what} ct={ct}: time with the module / without: {x['ratio']:.3f} "
                               f"(runs {x['min']:.3f}-{x['max']:.3f}), want <= {GOAL_UNTOUCHED}"))
@@ -117,9 +126,41 @@ def build(runs, profile_path=None):
             profile = f.read()
     return dict(guest=dict(kernel=platform.release(), machine=platform.machine(), cpus=os.cpu_count(),
                            cpu=cpu_model()),
+                clock=CLOCK,
                 cells=cells, ratios=ratios, memory=memory,
-                goals=[dict(met=ok, text=t) for ok, t in goals],
+                goals=[dict(met=ok, text=t if CLOCK == "time" else f"[{CLOCK}] {t}") for ok, t in goals],
                 checks=[dict(ok=ok, text=t) for ok, t in checks], profile=profile)
+
+
+def fanout_kind(item):
+    """The kind of a fan-out cell in merged results: the instruction-counted
+    run's are kept apart from the timed run's."""
+    if item.get("clock", "time") == "time":
+        return "fanout"
+    return "fanout_" + item["clock"]
+
+
+def merge(main_path, other_path):
+    """Adds another VM run's results (the instruction-counted one) to the
+    main results.json, each figure tagged with its run's clock."""
+    with open(main_path) as f:
+        main = json.load(f)
+    with open(other_path) as f:
+        other = json.load(f)
+    for key in ("cells", "ratios", "goals", "checks"):
+        for item in main[key]:
+            item.setdefault("clock", main.get("clock", "time"))
+        for item in other[key]:
+            item["clock"] = other.get("clock", "time")
+            if key == "cells" and item["clock"] != "time":
+                item["kind"] = fanout_kind(item)   # apart from the timed cells
+        main[key] += other[key]
+    main["memory"] = main.get("memory") or other.get("memory", {})
+    main["profile"] = main.get("profile") or other.get("profile")
+    with open(main_path, "w") as f:
+        json.dump(main, f, indent=1)
+    met = sum(1 for gl in main["goals"] if gl["met"])
+    print(f"# goals of both runs: {met} met, {len(main['goals']) - met} missed")
 
 
 def cpu_model():
@@ -142,13 +183,16 @@ def print_table(res, out=sys.stdout, checks=True):
     print(f"# bench: guest kernel {g.get('kernel')} ({g.get('cpus')} vCPUs, {g.get('cpu')})"
           + (f"; host {res['host']}" if res.get("host") else ""), file=out)
     print("# copies/s: median [min-max] of the runs; ratios: of the medians (min-max of the per-run ratios)", file=out)
+    if res.get("clock") == "instructions":
+        print("# the guest's clock counted instructions (QEMU -icount): a rate is per 10^9 instructions, "
+              "a time ratio an instruction ratio", file=out)
     cells = {(c["kind"], c["ct"], c["members"], c["size"], c["method"]): c for c in res["cells"]}
     print(f"{'ct':>2} {'memb':>4} {'size':>4} | {'proxy copies/s':>24} | {'app sendmmsg/s':>24} | {'C relay/s':>24} | "
           f"{'proxy/app':>17} | {'proxy/relay':>17}", file=out)
     for row in res["ratios"]:
         if "members" not in row:
             continue
-        k = ("fanout", row["ct"], row["members"], row["size"])
+        k = (fanout_kind(row), row["ct"], row["members"], row["size"])
         line = f"{row['ct']:>2} {row['members']:>4} {row['size']:>4} |"
         for meth in ("proxy", "app", "relay"):
             c = cells.get(k + (meth,))
@@ -177,6 +221,11 @@ def print_table(res, out=sys.stdout, checks=True):
         if not bad:
             print(f"PASS: bench: wire cross-check: in all {len(res['checks'])} cells the copies counted at the "
                   "wire match the sender's, module's or relay's own count (within 1%)", file=out)
+    for row in res["ratios"]:
+        if "empty_chain" in row:
+            x = row["empty_chain"]
+            print(f"reference: untouched {row['untouched']} ct={row['ct']}: time with an empty nftables chain "
+                  f"at the same hook point / without: {x['ratio']:.3f} (runs {x['min']:.3f}-{x['max']:.3f})", file=out)
     for gl in res["goals"]:
         print(("GOAL met: " if gl["met"] else "GOAL-MISSED: ") + gl["text"], file=out)
     met = sum(1 for gl in res["goals"] if gl["met"])
@@ -252,26 +301,40 @@ def markdown(res):
         c = cells.get(k)
         return f"{c['rate']['median']:.0f} ({c['rate']['min']:.0f}–{c['rate']['max']:.0f})" if c else "–"
 
-    def ratio(x):
-        return f"{x['ratio']:.2f} ({x['min']:.2f}–{x['max']:.2f})" if x else "–"
+    def ratio(x, digits=2):
+        return f"{x['ratio']:.{digits}f} ({x['min']:.{digits}f}–{x['max']:.{digits}f})" if x else "–"
     print("| conntrack | members | bytes | proxy copies/s | app sendmmsg copies/s | C relay copies/s | proxy/app | proxy/relay |")
     print("|---|---|---|---|---|---|---|---|")
     for row in res["ratios"]:
-        if "members" in row:
+        if "members" in row and fanout_kind(row) == "fanout":
             k = ("fanout", row["ct"], row["members"], row["size"])
             print(f"| {'on' if row['ct'] else 'off'} | {row['members']} | {row['size']} | {rate(k + ('proxy',))} | "
                   f"{rate(k + ('app',))} | {rate(k + ('relay',))} | {ratio(row.get('proxy_app'))} | "
                   f"{ratio(row.get('proxy_relay'))} |")
+    rows = [row for row in res["ratios"] if "members" in row and fanout_kind(row) != "fanout"]
+    if rows:
+        print()
+        print("Counted in instructions (QEMU -icount), proxy and application only:")
+        print()
+        print("| conntrack | members | bytes | proxy copies/10⁹ instructions | app sendmmsg copies/10⁹ instructions | proxy/app |")
+        print("|---|---|---|---|---|---|")
+    for row in rows:
+        k = (fanout_kind(row), row["ct"], row["members"], row["size"])
+        print(f"| {'on' if row['ct'] else 'off'} | {row['members']} | {row['size']} | {rate(k + ('proxy',))} | "
+              f"{rate(k + ('app',))} | {ratio(row.get('proxy_app'))} |")
     print()
     print("| conntrack | figure | ratio (min–max of runs) | goal |")
     print("|---|---|---|---|")
     for row in res["ratios"]:
         if "proxy_socat" in row:
             print(f"| {'on' if row['ct'] else 'off'} | proxy / socat, 1 member, {row['size']} B | {ratio(row['proxy_socat'])} | (reference) |")
+        clock = row.get("clock", "time")
         if "lookup_1024_vs_1" in row:
-            print(f"| {'on' if row['ct'] else 'off'} | lookup: 1024 groups / 1 group (time a copy) | {ratio(row['lookup_1024_vs_1'])} | ≤ {GOAL_LOOKUP} |")
+            print(f"| {'on' if row['ct'] else 'off'} | lookup: 1024 groups / 1 group ({clock} a copy) | {ratio(row['lookup_1024_vs_1'], 3)} | ≤ {GOAL_LOOKUP} |")
         if "untouched" in row:
-            print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded (time) | {ratio(row['slowdown'])} | ≤ {GOAL_UNTOUCHED} |")
+            print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded ({clock}) | {ratio(row['slowdown'], 3)} | ≤ {GOAL_UNTOUCHED} |")
+        if "empty_chain" in row:
+            print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: an empty nftables chain / unloaded ({clock}) | {ratio(row['empty_chain'], 3)} | (reference) |")
     mem = res.get("memory", {})
     if mem:
         print()
@@ -328,6 +391,9 @@ def main(argv):
             # every profile's title, total and netfilter hook line
             print("\n".join(l for l in lines if l.startswith(("## ", "# function_graph"))
                             or (l.endswith(" nf_hook_slow") and "us/copy" not in l)))
+        return 0
+    if cmd == "merge" and len(argv) == 4:
+        merge(argv[2], argv[3])
         return 0
     if cmd == "profile" and len(argv) == 5:
         profile(argv[2], argv[3], int(argv[4]))

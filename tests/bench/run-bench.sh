@@ -36,6 +36,14 @@ N=${BENCH_COUNT:-20000}
 RUNS=${BENCH_RUNS:-5}
 MEMBERS=${BENCH_MEMBERS:-1 16 128}
 SIZES=${BENCH_SIZES:-64 512 1400}
+# which measurements (make bench runs the timed ones in one VM and the
+# instruction-counted ones in another: see the Makefile)
+PARTS=${BENCH_PARTS:-fanout lookup untouched memory profile}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+# which fan-out methods (the instruction-counted run leaves out the relays:
+# there their source's instructions would count as theirs)
+METHODS=${BENCH_METHODS:-proxy app relay socat}
+each() { [[ " $METHODS " != *" $1 "* ]] || "run_$@"; }
 REC=$RESULTS/records.tsv
 : > "$REC"
 W=$(mktemp -d)
@@ -173,11 +181,11 @@ fanout_cells() {
 			for run in $(seq "$RUNS"); do
 				# the order rotates, so no method always runs first
 				case $((run % 3)) in
-					1) run_proxy "$ct" "$m" "$size" "$run"; run_app "$ct" "$m" "$size" "$run"; run_relay "$ct" "$m" "$size" "$run" ;;
-					2) run_app "$ct" "$m" "$size" "$run"; run_relay "$ct" "$m" "$size" "$run"; run_proxy "$ct" "$m" "$size" "$run" ;;
-					0) run_relay "$ct" "$m" "$size" "$run"; run_proxy "$ct" "$m" "$size" "$run"; run_app "$ct" "$m" "$size" "$run" ;;
+					1) each proxy "$ct" "$m" "$size" "$run"; each app "$ct" "$m" "$size" "$run"; each relay "$ct" "$m" "$size" "$run" ;;
+					2) each app "$ct" "$m" "$size" "$run"; each relay "$ct" "$m" "$size" "$run"; each proxy "$ct" "$m" "$size" "$run" ;;
+					0) each relay "$ct" "$m" "$size" "$run"; each proxy "$ct" "$m" "$size" "$run"; each app "$ct" "$m" "$size" "$run" ;;
 				esac
-				[ "$m" = 1 ] && run_socat "$ct" 1 "$size" "$run"
+				[ "$m" = 1 ] && each socat "$ct" 1 "$size" "$run"
 			done
 			info "ct=$ct members=$m size=$size done ($SECONDS s)"
 		done
@@ -196,7 +204,10 @@ lookup_cells() {
 	done
 }
 
-# untouched traffic: one round loaded, one unloaded, alternating which first
+# untouched traffic: a round in each state, the order rotating: loaded
+# (our hooks registered where configured), unloaded, and unloaded with an
+# empty nftables base chain at the same hook points (a hook of the
+# kernel's own that does nothing: what any hook there costs)
 untouched_round() { # CT RUN STATE
 	local ct=$1 run=$2 state=$3 w out
 	w=$(wire "$NS_SND")
@@ -213,16 +224,32 @@ untouched_round() { # CT RUN STATE
 	wait $pid
 	record untouched "$ct" 1 512 "client_unicast_$state" "$run" "$(awk '{ print $1 }' "$W/sink.out")" "$(awk '{ print $2 }' "$W/sink.out")" "$(echo "$out" | awk '{ print $1 }')"
 }
+empty_chains() { # add|delete
+	local ns hook
+	for ns in "$NS_SND" "$NS_SND2" "$NS_MEM"; do
+		hook=$([ "$ns" = "$NS_MEM" ] && echo prerouting || echo output)
+		if [ "$1" = add ]; then
+			in_ns "$ns" nft "add table ip benchref; add chain ip benchref c { type filter hook $hook priority -300; }"
+		else
+			in_ns "$ns" nft delete table ip benchref
+		fi
+	done
+}
+untouched_state() { # CT RUN STATE (the modules loaded before and after)
+	case $3 in
+		loaded) untouched_round "$@" ;;
+		unloaded) unload_modules; untouched_round "$@"; load_modules; configure ;;
+		empty_chain) unload_modules; empty_chains add; untouched_round "$@"; empty_chains delete; load_modules; configure ;;
+	esac
+}
 untouched_cells() {
 	local ct=$1 run
 	for run in $(seq "$RUNS"); do
-		if [ $((run % 2)) = 1 ]; then
-			untouched_round "$ct" "$run" loaded
-			unload_modules; untouched_round "$ct" "$run" unloaded; load_modules; configure
-		else
-			unload_modules; untouched_round "$ct" "$run" unloaded; load_modules; configure
-			untouched_round "$ct" "$run" loaded
-		fi
+		case $((run % 3)) in
+			1) untouched_state "$ct" "$run" loaded; untouched_state "$ct" "$run" unloaded; untouched_state "$ct" "$run" empty_chain ;;
+			2) untouched_state "$ct" "$run" unloaded; untouched_state "$ct" "$run" empty_chain; untouched_state "$ct" "$run" loaded ;;
+			0) untouched_state "$ct" "$run" empty_chain; untouched_state "$ct" "$run" loaded; untouched_state "$ct" "$run" unloaded ;;
+		esac
 	done
 }
 
@@ -320,14 +347,14 @@ profile() {
 for ct in 0 1; do
 	bench_network "$ct" || { fail "the bench network (ct=$ct) cannot be built"; break; }
 	CUR_MEMBERS=16
-	fanout_cells "$ct"
-	lookup_cells "$ct"
-	untouched_cells "$ct"
+	part fanout && fanout_cells "$ct"
+	part lookup && lookup_cells "$ct"
+	part untouched && untouched_cells "$ct"
 	conntrack_state "$ct"
-	[ "$ct" = 1 ] && profile
+	[ "$ct" = 1 ] && part profile && profile
 	cleanup_network
 done
-memory_cells
+part memory && memory_cells
 cleanup_network
 rm -rf "$W"
 

@@ -30,6 +30,11 @@ append="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=7 ro"
 append="$append rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,access=any,cache=loose"
 append="$append kasan_multi_shot log_buf_len=4M init=$here/guest-init.sh"
 append="$append mcast_results=$results mcast_cwd=$PWD ${MCAST_VM_APPEND:-}"
+# MCAST_VM_ICOUNT=1: the guest's clock counts instructions (1 ns each) and
+# jumps over idle time, so guest timings are instruction counts, deaf to
+# the host's load (QEMU then runs the vCPUs in turn on one host thread).
+icount=()
+[ -n "${MCAST_VM_ICOUNT:-}" ] && icount=(-icount shift=0,sleep=off)
 queue_share=()
 if [ -n "${MCAST_VM_QUEUE:-}" ]; then
 	queue_share=(-fsdev "local,id=queue,path=$MCAST_VM_QUEUE,security_model=none,multidevs=remap"
@@ -43,7 +48,7 @@ timeout "$limit" qemu-system-x86_64 -name mcast-test -machine "q35,accel=${MCAST
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=results,path="$results",security_model=none,multidevs=remap \
-	-device virtio-9p-pci,fsdev=results,mount_tag=results "${queue_share[@]}" \
+	-device virtio-9p-pci,fsdev=results,mount_tag=results "${queue_share[@]}" "${icount[@]}" \
 	-kernel "$kdir/arch/x86/boot/bzImage" -append "$append" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r'
 status=${PIPESTATUS[0]}
