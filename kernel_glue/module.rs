@@ -5,6 +5,7 @@
 use super::ffi;
 use super::netns::Net;
 use super::rcu;
+use super::rcu::InHook;
 use super::skb::Packet;
 use core::ffi::{c_uint, c_void};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +35,13 @@ pub enum HookPoint {
 /// The module's packet path, implemented by its per-namespace state.
 pub trait PacketHook {
     /// Called for every IPv4 packet at the module's hook points.
-    fn hook(&self, net: Net<'_>, packet: Packet<'_>, at: HookPoint) -> Verdict;
+    fn hook(
+        &self,
+        net: Net<'_>,
+        packet: Packet<'_>,
+        at: HookPoint,
+        in_hook: &InHook<'_>,
+    ) -> Verdict;
 }
 
 /// The module's registrations: its per-namespace state (every namespace,
@@ -252,7 +259,9 @@ unsafe fn run_hook(skb: *mut ffi::SkBuff, state: *const ffi::NfHookState, at: Ho
     let (Some(packet), Some((net, ns))) = (packet, found) else {
         return NF_ACCEPT;
     };
-    match ns.hook(net, packet, at) {
+    // SAFETY: this is a netfilter hook call, for its duration.
+    let in_hook = unsafe { InHook::new() };
+    match ns.hook(net, packet, at, &in_hook) {
         Verdict::Accept => NF_ACCEPT,
         Verdict::Stolen => NF_STOLEN,
     }

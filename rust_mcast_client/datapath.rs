@@ -4,6 +4,7 @@
 use crate::entries::ClientNet;
 use crate::kernel_glue::module::{HookPoint, PacketHook, Verdict};
 use crate::kernel_glue::netns::Net;
+use crate::kernel_glue::rcu::InHook;
 use crate::kernel_glue::skb::{Defrag, Packet};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::client::counter;
@@ -13,7 +14,13 @@ use crate::mcast_shared::packet::{
 };
 
 impl PacketHook for ClientNet {
-    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>, at: HookPoint) -> Verdict {
+    fn hook(
+        &self,
+        net: Net<'_>,
+        mut packet: Packet<'_>,
+        at: HookPoint,
+        in_hook: &InHook<'_>,
+    ) -> Verdict {
         if at == HookPoint::LocalOut {
             self.announce(net, &mut packet);
             return Verdict::Accept;
@@ -68,7 +75,10 @@ impl PacketHook for ClientNet {
         match packet::classify_arrival(packet.header()) {
             Arrival::Ignore | Arrival::MarkedFragment { .. } => {}
             Arrival::Unmarked { key } => {
-                if self.tables.read(|t| t.lookup(key).is_some()) {
+                if self
+                    .tables
+                    .read_in_hook(in_hook, |t| t.lookup(key).is_some())
+                {
                     self.counters.add(counter::UNMARKED, 1);
                 }
             }
@@ -77,7 +87,7 @@ impl PacketHook for ClientNet {
                     self.counters.add(counter::MALFORMED, 1);
                 }
             }
-            Arrival::Marked { key } => self.restore(&mut packet, key),
+            Arrival::Marked { key } => self.restore(&mut packet, key, in_hook),
         }
         Verdict::Accept
     }
@@ -90,8 +100,8 @@ impl ClientNet {
         self.tables.read(|t| t.has_sender(sender))
     }
 
-    fn restore(&self, packet: &mut Packet<'_>, key: EntryKey) {
-        self.tables.read(|t| {
+    fn restore(&self, packet: &mut Packet<'_>, key: EntryKey, in_hook: &InHook<'_>) {
+        self.tables.read_in_hook(in_hook, |t| {
             let Some(entry) = t.lookup(key) else {
                 self.counters.add(counter::NO_ENTRY, 1);
                 return;

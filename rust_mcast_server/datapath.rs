@@ -15,6 +15,7 @@
 use crate::groups::{group_key, Group, ServerNet};
 use crate::kernel_glue::module::{HookPoint, PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
+use crate::kernel_glue::rcu::InHook;
 use crate::kernel_glue::skb::Packet;
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::server::counter;
@@ -25,7 +26,13 @@ use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
 const COPIES_PER_SOFTIRQ_WINDOW: usize = 64;
 
 impl PacketHook for ServerNet {
-    fn hook(&self, net: Net<'_>, mut packet: Packet<'_>, at: HookPoint) -> Verdict {
+    fn hook(
+        &self,
+        net: Net<'_>,
+        mut packet: Packet<'_>,
+        at: HookPoint,
+        in_hook: &InHook<'_>,
+    ) -> Verdict {
         if at == HookPoint::Arriving {
             self.learn_from(net, &mut packet);
             return Verdict::Accept;
@@ -34,7 +41,7 @@ impl PacketHook for ServerNet {
             return Verdict::Accept;
         };
         self.table
-            .read(|table| match table.find(group_key(info.daddr)) {
+            .read_in_hook(in_hook, |table| match table.find(group_key(info.daddr)) {
                 None => self.counters.add(counter::UNMATCHED, 1),
                 Some(group) if group.members.is_empty() => {
                     self.counters.add(counter::NO_MEMBERS, 1)
