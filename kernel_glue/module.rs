@@ -35,13 +35,7 @@ pub enum HookPoint {
 /// The module's packet path, implemented by its per-namespace state.
 pub trait PacketHook {
     /// Called for every IPv4 packet at the module's hook points.
-    fn hook(
-        &self,
-        net: Net<'_>,
-        packet: Packet<'_>,
-        at: HookPoint,
-        in_hook: &InHook<'_>,
-    ) -> Verdict;
+    fn hook(&self, net: Net<'_>, packet: Packet<'_>, at: HookPoint, in_hook: &InHook) -> Verdict;
 }
 
 /// The module's registrations: its per-namespace state (every namespace,
@@ -195,8 +189,10 @@ impl SendingCopies {
         // interrupt context; its preconditions (not in hard IRQ, IRQs on)
         // are those of our Drop, in the same hook. Called from a softirq
         // (BH already off) it only lowers the count. The caller's
-        // rcu_read_lock section may span it: rcu_read_lock readers may be
-        // preempted or run softirqs (include/linux/rcupdate.h). Without
+        // rcu_read_lock section may span it: softirqs run inline in the
+        // window report no quiescent state (handle_softirqs calls
+        // rcu_softirq_qs only in ksoftirqd, kernel/softirq.c), and the outer
+        // reader stays held. Without
         // PREEMPT_RT we may migrate in the window; the flag is then set on
         // the CPU we continue on, where nobody else is mid fan-out (that
         // task would hold BH off, non-preemptible).

@@ -130,12 +130,9 @@ impl<'a> Net<'a> {
         let mut net = core::ptr::null_mut();
         // SAFETY: per the caller, `state` is valid for the hook call. Every
         // caller of a hook runs it inside an RCU read-side section, from the
-        // hook list of `state->net` itself (nf_hook() in
-        // include/linux/netfilter.h under rcu_read_lock; nf_reinject() in
-        // net/netfilter/nfnetlink_queue.c under NFNL_CB_RCU; 6.12), so that
-        // net is live and our hook was registered in it less than a grace
-        // period ago. The id is our registered pernet_operations', as in
-        // `slot`.
+        // hook list of `state->net` itself (see `InHook`), so that net is
+        // live for the call. The id is our registered pernet_operations', as
+        // in `slot`.
         let slot = unsafe { ffi::rmc_module_hook_state_slot(state, &mut net) };
         // SAFETY: `net` is live for `'a`, as said above (never NULL: nf_hook()
         // dereferenced it before building the state).
@@ -143,9 +140,9 @@ impl<'a> Net<'a> {
         // SAFETY: the slot holds NULL or the state `rmc_net_init` set before
         // any hook was registered (hooks.rs). Our hooks leave the namespace
         // in `rmc_net_pre_exit`; ops_undo_list() (net/core/net_namespace.c,
-        // 6.12) then waits a grace period before `.exit` frees the state, and
-        // this hook runs inside the RCU reader said above, so the state
-        // outlives `'a`.
+        // 6.12) then waits a grace period before `.exit` frees the state.
+        // This reader found our hook in the namespace's list, so that grace
+        // period waits for it: the state outlives `'a`.
         let ns = unsafe { slot.cast::<crate::ModuleNetState>().as_ref() }?;
         Some((net, ns))
     }

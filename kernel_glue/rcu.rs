@@ -97,14 +97,16 @@ fn version<T>(value: KBox<T>) -> Result<*mut Version<T>, AllocError> {
 }
 
 /// Proof that the code holding it runs inside a netfilter hook call, which
-/// is an RCU read-side section of its caller's: every caller of a hook
-/// holds rcu_read_lock around it (nf_hook() in include/linux/netfilter.h,
-/// nf_reinject() under NFNL_CB_RCU in net/netfilter/nfnetlink_queue.c,
-/// 6.12). Reads under it need no rcu_read_lock of their own: two calls
-/// less for every packet at the hook.
-pub struct InHook<'a>(PhantomData<&'a ()>);
+/// is an RCU read-side section of its caller's: nf_hook_slow, which runs
+/// the hooks, must be called under rcu_read_lock (its comment in
+/// net/netfilter/core.c; nf_hook() and NF_HOOK_LIST() in
+/// include/linux/netfilter.h take it), and so must nf_reinject (its comment
+/// in net/netfilter/nfnetlink_queue.c; 6.12). Reads under it need no
+/// rcu_read_lock of their own: two calls less for every packet at the hook.
+/// Not `Send`: it stays with the hook call that made it.
+pub struct InHook(PhantomData<*mut ()>);
 
-impl InHook<'_> {
+impl InHook {
     /// # Safety
     /// Only in a netfilter hook call, for no longer than the call.
     pub(crate) unsafe fn new() -> Self {
@@ -115,7 +117,7 @@ impl InHook<'_> {
 impl<T: Send> RcuCell<T> {
     /// Calls `f` with the current value, inside the hook call's read-side
     /// section.
-    pub fn read_in_hook<R>(&self, _in_hook: &InHook<'_>, f: impl FnOnce(&T) -> R) -> R {
+    pub fn read_in_hook<R>(&self, _in_hook: &InHook, f: impl FnOnce(&T) -> R) -> R {
         // SAFETY: as in `read`, with the hook's caller's rcu_read_lock
         // (see `InHook`) around the only use of the pointer.
         unsafe { f(&(*self.current.load(Ordering::Acquire)).value) }

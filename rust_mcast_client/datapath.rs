@@ -19,7 +19,7 @@ impl PacketHook for ClientNet {
         net: Net<'_>,
         mut packet: Packet<'_>,
         at: HookPoint,
-        in_hook: &InHook<'_>,
+        in_hook: &InHook,
     ) -> Verdict {
         if at == HookPoint::LocalOut {
             self.announce(net, &mut packet);
@@ -100,7 +100,7 @@ impl ClientNet {
         self.tables.read(|t| t.has_sender(sender))
     }
 
-    fn restore(&self, packet: &mut Packet<'_>, key: EntryKey, in_hook: &InHook<'_>) {
+    fn restore(&self, packet: &mut Packet<'_>, key: EntryKey, in_hook: &InHook) {
         self.tables.read_in_hook(in_hook, |t| {
             let Some(entry) = t.lookup(key) else {
                 self.counters.add(counter::NO_ENTRY, 1);

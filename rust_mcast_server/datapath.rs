@@ -31,7 +31,7 @@ impl PacketHook for ServerNet {
         net: Net<'_>,
         mut packet: Packet<'_>,
         at: HookPoint,
-        in_hook: &InHook<'_>,
+        in_hook: &InHook,
     ) -> Verdict {
         if at == HookPoint::Arriving {
             self.learn_from(net, &mut packet);

@@ -94,8 +94,8 @@ pub struct Ipv4Info {
 
 impl Ipv4Info {
     /// Parses the fixed header; `bytes` must hold at least the whole IP header.
-    /// Inlined: the hooks parse every packet at their points, and each needs
-    /// only a few of the fields.
+    /// `#[inline]` (a hint): the hooks parse every packet at their points,
+    /// and each needs only a few of the fields.
     #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Ipv4Info, Malformed> {
         if bytes.len() < MIN_IHL_BYTES || bytes[0] >> 4 != 4 {
