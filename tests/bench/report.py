@@ -152,7 +152,7 @@ def merge(main_path, other_path):
             item.setdefault("clock", main.get("clock", "time"))
         for item in other[key]:
             item["clock"] = other.get("clock", "time")
-            if key == "cells" and item["clock"] != "time":
+            if key == "cells" and item["kind"] == "fanout":
                 item["kind"] = fanout_kind(item)   # apart from the timed cells
         main[key] += other[key]
     main["memory"] = main.get("memory") or other.get("memory", {})
