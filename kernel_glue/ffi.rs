@@ -34,7 +34,20 @@ extern "C" {
     pub fn rmc_skb_ip_summed(skb: *const SkBuff) -> u8;
     pub fn rmc_skb_set_checksum_none(skb: *mut SkBuff);
     pub fn rmc_pskb_copy_atomic(skb: *mut SkBuff) -> *mut SkBuff;
+    pub fn rmc_skb_is_gso(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_encapsulation(skb: *const SkBuff) -> bool;
+    pub fn rmc_skb_partial_csum_end(skb: *const SkBuff) -> c_int;
+    pub fn rmc_skb_network_offset(skb: *const SkBuff) -> c_int;
+    pub fn rmc_skb_copy_prefix(skb: *const SkBuff, len: c_uint) -> *mut SkBuff;
+    pub fn rmc_skb_append_page_copy(
+        to: *mut SkBuff,
+        i: c_uint,
+        from: *const SkBuff,
+        offset: c_int,
+        len: c_uint,
+    ) -> bool;
     pub fn rmc_kfree_skb(skb: *mut SkBuff);
+    pub fn rmc_consume_skb(skb: *mut SkBuff);
     pub fn rmc_skb_len_from_network(skb: *const SkBuff) -> c_uint;
     pub fn rmc_skb_set_untracked(skb: *mut SkBuff);
     pub fn rmc_skb_bridged_prerouting(skb: *const SkBuff) -> bool;
@@ -42,7 +55,8 @@ extern "C" {
     pub fn rmc_skb_has_nf_bridge(skb: *const SkBuff) -> bool;
     pub fn rmc_skb_ct_zone_id(skb: *const SkBuff) -> u16;
 
-    pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff) -> c_int;
+    pub fn rmc_skb_source_type(net: *mut Net, skb: *const SkBuff) -> c_uint;
+    pub fn rmc_route_me_harder(net: *mut Net, skb: *mut SkBuff, source_type: c_uint) -> c_int;
     pub fn rmc_skb_route_is_local(skb: *mut SkBuff) -> bool;
     pub fn rmc_ip_local_out(net: *mut Net, skb: *mut SkBuff) -> c_int;
     pub fn rmc_alloc_packet(len: c_uint) -> *mut SkBuff;

@@ -63,6 +63,9 @@ static_assert(MCAST_KERNEL_ENOMEM == ENOMEM);
 static_assert(MCAST_KERNEL_EEXIST == EEXIST);
 static_assert(MCAST_KERNEL_EINVAL == EINVAL);
 static_assert(MCAST_KERNEL_ENOSPC == ENOSPC);
+/* A shared payload's chunks (mcast_shared::abi::shared_payload): each fits a page, all fit one skb. */
+static_assert(MCAST_KERNEL_PAYLOAD_CHUNK <= PAGE_SIZE);
+static_assert(MCAST_KERNEL_PAYLOAD_MAX_CHUNKS <= MAX_SKB_FRAGS);
 
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
@@ -75,7 +78,53 @@ int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len) { ret
 u8 rmc_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 void rmc_skb_set_checksum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; }
 struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb) { return pskb_copy(skb, GFP_ATOMIC); }
+bool rmc_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
+bool rmc_skb_encapsulation(const struct sk_buff *skb) { return skb->encapsulation; }
+/* CHECKSUM_PARTIAL: where the field the device completes ends, from the network header. */
+int rmc_skb_partial_csum_end(const struct sk_buff *skb) { return skb_checksum_start_offset(skb) + skb->csum_offset + sizeof(__sum16) - skb_network_offset(skb); }
+int rmc_skb_network_offset(const struct sk_buff *skb) { return skb_network_offset(skb); }
+/* For what has a fallback: no warning, and no emergency reserves (a
+ * pfmemalloc skb would make every copy of it one, which receivers drop). */
+#define RMC_GFP_OPTIONAL (GFP_ATOMIC | __GFP_NOWARN | __GFP_NOMEMALLOC)
+/*
+ * A new skb holding the first `len` bytes of `skb` from skb->data, with the
+ * same headroom and the header fields pskb_copy gives its copies
+ * (skb_copy_header); NULL without memory.
+ */
+struct sk_buff *rmc_skb_copy_prefix(const struct sk_buff *skb, unsigned int len)
+{
+	struct sk_buff *n = alloc_skb(skb_headroom(skb) + len, RMC_GFP_OPTIONAL);
+
+	if (!n)
+		return NULL;
+	skb_reserve(n, skb_headroom(skb));
+	skb_copy_header(n, skb);
+	if (skb_copy_bits(skb, 0, skb_put(n, len), len)) {
+		kfree_skb(n);
+		return NULL;
+	}
+	return n;
+}
+/*
+ * Appends a new page to `to` as its fragment `i`, holding `len` bytes of
+ * `from` at `offset` from from->data; false without memory (or if `from`
+ * is shorter), with the page, if any, already `to`'s to free. The page is
+ * marked shared (pskb_copy passes the flag on): whoever would write into a
+ * copy's page fragments copies them first (skb_has_shared_frag).
+ */
+bool rmc_skb_append_page_copy(struct sk_buff *to, unsigned int i, const struct sk_buff *from,
+			      int offset, unsigned int len)
+{
+	struct page *page = alloc_page(RMC_GFP_OPTIONAL);
+
+	if (!page)
+		return false;
+	skb_add_rx_frag(to, i, page, 0, len, PAGE_SIZE);
+	skb_shinfo(to)->flags |= SKBFL_SHARED_FRAG;
+	return skb_copy_bits(from, offset, page_address(page), len) == 0;
+}
 void rmc_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
+void rmc_consume_skb(struct sk_buff *skb) { consume_skb(skb); }
 /* As nf_dup_ipv4 marks its copies: no conntrack entry of their own. */
 void rmc_skb_set_untracked(struct sk_buff *skb)
 {
@@ -124,7 +173,10 @@ u16 rmc_skb_ct_zone_id(const struct sk_buff *skb)
 }
 
 /* ---- IPv4 output and input ---- */
-int rmc_route_me_harder(struct net *net, struct sk_buff *skb) { return ip_route_me_harder(net, skb->sk, skb, RTN_UNSPEC); }
+/* How ip_route_me_harder classifies a packet's source when told RTN_UNSPEC:
+ * the same for every copy of a datagram, so classified once for all. */
+unsigned int rmc_skb_source_type(struct net *net, const struct sk_buff *skb) { return inet_addr_type_dev_table(net, skb_dst_dev(skb), ip_hdr(skb)->saddr); }
+int rmc_route_me_harder(struct net *net, struct sk_buff *skb, unsigned int source_type) { return ip_route_me_harder(net, skb->sk, skb, source_type); }
 bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
 /* A new IPv4 packet of `len` zeroed bytes from its network header, with

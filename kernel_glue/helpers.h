@@ -28,7 +28,15 @@ int rmc_skb_ensure_writable_network(struct sk_buff *skb, unsigned int len);
 u8 rmc_skb_ip_summed(const struct sk_buff *skb);
 void rmc_skb_set_checksum_none(struct sk_buff *skb);
 struct sk_buff *rmc_pskb_copy_atomic(struct sk_buff *skb);
+bool rmc_skb_is_gso(const struct sk_buff *skb);
+bool rmc_skb_encapsulation(const struct sk_buff *skb);
+int rmc_skb_partial_csum_end(const struct sk_buff *skb);
+int rmc_skb_network_offset(const struct sk_buff *skb);
+struct sk_buff *rmc_skb_copy_prefix(const struct sk_buff *skb, unsigned int len);
+bool rmc_skb_append_page_copy(struct sk_buff *to, unsigned int i, const struct sk_buff *from,
+			      int offset, unsigned int len);
 void rmc_kfree_skb(struct sk_buff *skb);
+void rmc_consume_skb(struct sk_buff *skb);
 void rmc_skb_set_untracked(struct sk_buff *skb);
 bool rmc_skb_bridged_prerouting(const struct sk_buff *skb);
 bool rmc_skb_bridged_for_other_host(const struct sk_buff *skb);
@@ -36,7 +44,8 @@ bool rmc_skb_has_nf_bridge(const struct sk_buff *skb);
 u16 rmc_skb_ct_zone_id(const struct sk_buff *skb);
 
 /* IPv4 output and input */
-int rmc_route_me_harder(struct net *net, struct sk_buff *skb);
+unsigned int rmc_skb_source_type(struct net *net, const struct sk_buff *skb);
+int rmc_route_me_harder(struct net *net, struct sk_buff *skb, unsigned int source_type);
 bool rmc_skb_route_is_local(struct sk_buff *skb);
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb);
 struct sk_buff *rmc_alloc_packet(unsigned int len);

@@ -3,7 +3,8 @@
 
 use super::ffi;
 use super::netns::Net;
-use crate::mcast_shared::abi::xmit;
+use crate::mcast_shared::abi::{checksum, xmit};
+use crate::mcast_shared::packet::SkbLayout;
 use core::ptr::NonNull;
 
 /// A packet borrowed from a netfilter hook for the duration of the call.
@@ -146,6 +147,97 @@ impl<'a> Packet<'a> {
             .map(|ptr| OwnedPacket { ptr })
     }
 
+    /// The routing type of the packet's source address, as
+    /// `ip_route_me_harder` finds it for each packet it is not told it for
+    /// (a lookup in the local table of its route's device, VRF's included):
+    /// found once, as of the fan-out's start, for a datagram's copies, which
+    /// share the source address and the route it is looked up by.
+    pub fn source_type(&self, net: Net<'_>) -> SourceType {
+        // SAFETY: valid skb per the invariant; in LOCAL_OUT it has an IPv4
+        // header and a route: __ip_local_out (net/ipv4/ip_output.c, 6.12)
+        // passes skb_dst_dev(skb) to the hook itself, its callers
+        // (raw_send_hdrinc, vrf_ip_local_out, ...) set the route first, and
+        // a copy carries the original's (skb_dst_copy), with or without a
+        // reference but valid inside the hook's RCU read-side section.
+        // inet_addr_type_dev_table (net/ipv4/fib_frontend.c) only reads,
+        // under its own rcu_read_lock; `net` is live for the hook.
+        SourceType(unsafe { ffi::rmc_skb_source_type(net.as_ptr(), self.as_ptr()) })
+    }
+
+    /// What the packet says of its layout beyond its bytes (GSO,
+    /// encapsulation, a checksum left to the device), for
+    /// [`packet::payload_to_share`](crate::mcast_shared::packet::payload_to_share).
+    pub fn layout(&self) -> SkbLayout {
+        let partial = self.ip_summed() == checksum::PARTIAL;
+        // SAFETY: valid skb per the invariant; the helpers read its shared
+        // info (skb_is_gso), a flag, and its checksum offsets
+        // (skb_checksum_start_offset, include/linux/skbuff.h, 6.12).
+        unsafe {
+            SkbLayout {
+                gso: ffi::rmc_skb_is_gso(self.as_ptr()),
+                encapsulated: ffi::rmc_skb_encapsulation(self.as_ptr()),
+                partial_csum_end: partial
+                    .then(|| ffi::rmc_skb_partial_csum_end(self.as_ptr()))
+                    .and_then(|end| usize::try_from(end).ok()),
+            }
+        }
+    }
+
+    /// A copy made once per datagram for its copies to share the payload:
+    /// its first `header_len` bytes from the network header in a small head
+    /// of their own, the `payload_len` bytes after them copied once into
+    /// pages marked shared, and the header fields (`skb_copy_header`, as
+    /// `pskb_copy` copies them). Its own [`Packet::copy_headers`] then
+    /// copies only the head and takes a reference on each page. The header
+    /// offsets it copies stay right only when every header the output path
+    /// reads lies in the head: the caller checks [`Packet::layout`].
+    pub fn copy_sharing_payload(
+        &self,
+        header_len: usize,
+        payload_len: usize,
+    ) -> Option<OwnedPacket> {
+        use crate::mcast_shared::abi::shared_payload::{CHUNK, MAX_CHUNKS};
+        if payload_len > CHUNK * MAX_CHUNKS {
+            return None;
+        }
+        // SAFETY: valid skb per the invariant; reads its network header offset.
+        let head_len = unsafe { ffi::rmc_skb_network_offset(self.as_ptr()) } as usize + header_len;
+        let head_len_c = u32::try_from(head_len).ok()?;
+        // SAFETY: valid skb per the invariant; rmc_skb_copy_prefix reads it
+        // (skb_copy_bits, skb_copy_header: net/core/skbuff.c, 6.12) into a
+        // new skb with the same headroom, so the header offsets it copies
+        // (relative to skb->head) point at the same bytes, and returns it
+        // for us to own, or NULL. Its dst is the original's, with a
+        // reference or, as the original's may be, without one
+        // (SKB_DST_NOREF): then valid only inside the hook's RCU read-side
+        // section, which the copy and its copies do not outlive, as
+        // `copy_headers` copies do not.
+        let copy = NonNull::new(unsafe { ffi::rmc_skb_copy_prefix(self.as_ptr(), head_len_c) })
+            .map(|ptr| OwnedPacket { ptr })?;
+        // Bounded: at most MAX_CHUNKS pages (checked above).
+        for (index, start) in (0..payload_len).step_by(CHUNK).enumerate() {
+            let len = CHUNK.min(payload_len - start);
+            // SAFETY: we own `copy`, a valid skb with `index` fragments so
+            // far, fewer than MAX_SKB_FRAGS (static_assert in helpers.c);
+            // skb_add_rx_frag gives it the page, which it frees with it
+            // (dropping `copy` on failure), and skb_copy_bits reads `self`,
+            // valid per the invariant, from the offset after the headers.
+            let appended = unsafe {
+                ffi::rmc_skb_append_page_copy(
+                    copy.ptr.as_ptr(),
+                    index as u32,
+                    self.as_ptr(),
+                    (head_len + start) as i32,
+                    len as u32,
+                )
+            };
+            if !appended {
+                return None;
+            }
+        }
+        Some(copy)
+    }
+
     /// Gathers the fragments of this datagram (`ip_defrag`) in the queue
     /// conntrack uses for it, as nf_defrag_ipv4 picks it: its conntrack
     /// zone's, among bridged frames (`IP_DEFRAG_CONNTRACK_BRIDGE_IN`) when
@@ -172,6 +264,11 @@ impl<'a> Packet<'a> {
         }
     }
 }
+
+/// A packet's source address type (`RTN_*`), as [`Packet::source_type`]
+/// found it, for [`OwnedPacket::reroute`].
+#[derive(Clone, Copy)]
+pub struct SourceType(core::ffi::c_uint);
 
 /// Outcome of [`Packet::defragment`].
 pub enum Defrag<'a> {
@@ -247,16 +344,35 @@ impl OwnedPacket {
         unsafe { ffi::rmc_skb_set_untracked(self.ptr.as_ptr()) }
     }
 
-    /// Routes the packet for its (new) destination. True on success.
-    pub fn reroute(&mut self, net: Net<'_>) -> bool {
-        // SAFETY: we own a valid skb per the invariant; `net` is live for the hook.
-        unsafe { ffi::rmc_route_me_harder(net.as_ptr(), self.ptr.as_ptr()) == 0 }
+    /// Routes the packet for its (new) destination, from a source of the
+    /// type [`Packet::source_type`] found for it. True on success.
+    pub fn reroute(&mut self, net: Net<'_>, source: SourceType) -> bool {
+        // SAFETY: we own a valid, private skb per the invariant (not
+        // shared, as the pskb_expand_head in ip_route_me_harder requires),
+        // with the route the original had (skb_dst_copy), which
+        // ip_route_me_harder (net/ipv4/netfilter.c, 6.12) reads and replaces
+        // (on an error it may leave none: the caller then only frees the
+        // copy); `source` is inet_addr_type_dev_table's answer for that
+        // route's device and this source address (`source_type`), which
+        // ip_route_me_harder would otherwise compute itself; `net` is live
+        // for the hook.
+        unsafe { ffi::rmc_route_me_harder(net.as_ptr(), self.ptr.as_ptr(), source.0) == 0 }
     }
 
     /// After [`OwnedPacket::reroute`]: whether the route delivers locally.
     pub fn routes_to_this_host(&self) -> bool {
         // SAFETY: owned valid skb with a route attached by a successful reroute.
         unsafe { ffi::rmc_skb_route_is_local(self.ptr.as_ptr()) }
+    }
+
+    /// Frees a packet that served its purpose (`consume_skb`: not a drop,
+    /// so drop monitors do not count it).
+    pub fn consume(self) {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: we own `ptr` and give it up here (forgotten above, so the
+        // drop does not free it again).
+        unsafe { ffi::rmc_consume_skb(ptr) }
     }
 
     /// Hands the packet to `ip_local_out`, which consumes it whatever the

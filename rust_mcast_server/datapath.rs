@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The packet path: match a locally sent datagram to a group and send one
-//! marked unicast copy per member. No lock, no payload copy.
+//! marked unicast copy per member. No lock, at most one payload copy.
 //!
 //! Copies are untracked, as nf_dup_ipv4 makes its copies: a copy is this
 //! host's own replication of a datagram that conntrack already tracks (the
@@ -16,7 +16,7 @@ use crate::groups::{group_key, Group, ServerNet};
 use crate::kernel_glue::module::{HookPoint, PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::rcu::InHook;
-use crate::kernel_glue::skb::Packet;
+use crate::kernel_glue::skb::{OwnedPacket, Packet, SourceType};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::server::counter;
 use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
@@ -83,6 +83,22 @@ impl ServerNet {
             self.counters.add(counter::ALLOC_FAIL, 1);
             return;
         }
+        // A payload worth it is copied once, into pages every member's copy
+        // references: each copy then copies only its headers (make bench:
+        // the per-member payload copy was what made larger datagrams cost
+        // more). Without memory for it, each copy takes the whole packet.
+        let mut shared = copy_to_share(packet, info, group.members.len());
+        let shared_view;
+        let template: &Packet<'_> = match shared.as_mut() {
+            Some(copy) => {
+                shared_view = copy.as_packet();
+                &shared_view
+            }
+            None => packet,
+        };
+        // Every copy has the original's source and route: how routing sees
+        // that source is found once (a FIB lookup a copy saved).
+        let source = template.source_type(net);
         // Counted once for the datagram: four per-CPU additions a copy were
         // 2 % of a copy's time (make bench's profile).
         let (mut copies, mut bytes) = (0u64, 0u64);
@@ -91,7 +107,7 @@ impl ServerNet {
             if tried > 0 && tried % COPIES_PER_SOFTIRQ_WINDOW == 0 {
                 sending.let_softirqs_run();
             }
-            match send_copy(net, packet, info, member) {
+            match send_copy(net, template, source, info, member) {
                 Ok(len) => {
                     copies += 1;
                     bytes += len;
@@ -100,6 +116,9 @@ impl ServerNet {
                 Err(reason) => self.counters.add(reason, 1),
             }
         }
+        if let Some(shared) = shared {
+            shared.consume();
+        }
         self.counters.add(counter::TX_PACKETS, copies);
         self.counters.add(counter::TX_BYTES, bytes);
         group.counters.add(0, copies);
@@ -107,15 +126,29 @@ impl ServerNet {
     }
 }
 
-/// Sends one copy to `member`; its IP length on success, else the counter
-/// naming why it was dropped.
+/// The copy of a datagram whose payload its `members` copies share, when
+/// that pays ([`packet::payload_to_share`]) and memory allows.
+fn copy_to_share(packet: &Packet<'_>, info: &Ipv4Info, members: usize) -> Option<OwnedPacket> {
+    let available = packet.len_from_network();
+    let payload = packet::payload_to_share(info, available, members, packet.layout())?;
+    let mut shared = packet.copy_sharing_payload(info.rewrite_len(), payload)?;
+    // Untracked once here, its copies inherit no conntrack reference to
+    // take and drop again each.
+    shared.set_untracked();
+    Some(shared)
+}
+
+/// Sends one copy of `template` (the datagram, or its copy sharing the
+/// payload) to `member`; its IP length on success, else the counter naming
+/// why it was dropped.
 fn send_copy(
     net: Net<'_>,
-    original: &Packet<'_>,
+    template: &Packet<'_>,
+    source: SourceType,
     info: &Ipv4Info,
     member: Ipv4,
 ) -> Result<u64, usize> {
-    let mut copy = original.copy_headers().ok_or(counter::ALLOC_FAIL)?;
+    let mut copy = template.copy_headers().ok_or(counter::ALLOC_FAIL)?;
     {
         let mut view = copy.as_packet();
         let state = CsumState::from_ip_summed(view.ip_summed());
@@ -129,7 +162,7 @@ fn send_copy(
         }
     }
     copy.set_untracked();
-    if !copy.reroute(net) {
+    if !copy.reroute(net, source) {
         return Err(counter::ROUTE_FAIL);
     }
     if copy.routes_to_this_host() {

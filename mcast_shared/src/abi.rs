@@ -31,3 +31,14 @@ pub mod checksum {
     /// `CHECKSUM_PARTIAL`.
     pub const PARTIAL: u8 = 3;
 }
+
+/// How the server lays out a payload its copies share (the glue's
+/// `Packet::copy_sharing_payload`): in page chunks of this size, at most
+/// this many, one page fragment each. `helpers.c` pins them below
+/// `PAGE_SIZE` and `MAX_SKB_FRAGS`.
+pub mod shared_payload {
+    /// Bytes a page fragment holds (at most the smallest `PAGE_SIZE`).
+    pub const CHUNK: usize = 4096;
+    /// Fragments at most: 16 × 4096 bytes hold any IPv4 payload.
+    pub const MAX_CHUNKS: usize = 16;
+}

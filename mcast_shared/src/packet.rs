@@ -2,7 +2,7 @@
 //! and the first 8 bytes of the transport header. The kernel glue makes those
 //! bytes linear and writable; everything about *what* to do with them is here.
 
-use super::abi::checksum;
+use super::abi::{checksum, shared_payload};
 use super::addr::Ipv4;
 use super::csum;
 use super::rules;
@@ -165,6 +165,50 @@ pub fn server_candidate(header: &[u8]) -> Option<Ipv4Info> {
 pub fn holds_rewrite_headers(info: &Ipv4Info, available: usize) -> bool {
     let need = info.rewrite_len();
     usize::from(info.total_len) >= need && available >= need
+}
+
+/// Payload bytes from which a datagram's copies share one copy of its
+/// payload. Below it, copying the payload along with each copy's headers
+/// costs less than the shared copy's page (make bench: a copy of a 64-byte
+/// datagram costs the same with its payload as without).
+pub const SHARED_PAYLOAD_MIN: usize = 256;
+
+/// What a datagram's socket buffer says of its layout beyond its bytes:
+/// what the copies sharing its payload must still find in their own
+/// headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkbLayout {
+    /// GSO: segmented on output, by a layout the segmentation reads.
+    pub gso: bool,
+    /// Encapsulated (a UDP tunnel's packet): its inner headers, which the
+    /// device or the checksum help read, lie in what would be shared.
+    pub encapsulated: bool,
+    /// CHECKSUM_PARTIAL: where the checksum field the device completes
+    /// ends, in bytes from the IP header.
+    pub partial_csum_end: Option<usize>,
+}
+
+/// Server: how many bytes after the rewritten headers the copies of a
+/// matched datagram share, made once into pages of its own, instead of each
+/// copy carrying them; `None` when each copy takes the whole packet.
+/// `available` is the packet's length from its IP header on, `members` the
+/// copies to make. Sharing pays from two copies of a payload worth a page
+/// of its own, and is for a plain datagram: every header the output path
+/// reads, and a checksum left to the device, within the rewritten headers
+/// ([`Ipv4Info::rewrite_len`]), which stay each copy's own.
+pub fn payload_to_share(
+    info: &Ipv4Info,
+    available: usize,
+    members: usize,
+    layout: SkbLayout,
+) -> Option<usize> {
+    let headers = info.rewrite_len();
+    let payload = available.checked_sub(headers)?;
+    let fits = payload <= shared_payload::CHUNK * shared_payload::MAX_CHUNKS;
+    let plain = !layout.gso
+        && !layout.encapsulated
+        && layout.partial_csum_end.is_none_or(|end| end <= headers);
+    (members >= 2 && plain && payload >= SHARED_PAYLOAD_MIN && fits).then_some(payload)
 }
 
 /// Server: turns a private copy's headers into the unicast copy for `member`:

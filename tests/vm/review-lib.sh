@@ -19,6 +19,20 @@ profile_on() {
 	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
 	echo synchronize_rcu > $TRACING/set_ftrace_filter && echo 1 > $TRACING/function_profile_enabled
 }
+# module_calls FUNCTION MODULE COMMAND...: the calls of MODULE's C function
+# FUNCTION (Rust functions carry no ftrace entry) while COMMAND runs, all
+# CPUs, counted by the function profiler ("no profiler" without it)
+module_calls() {
+	local function=$1 module=$2
+	shift 2
+	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
+	echo "$function:mod:$module" > $TRACING/set_ftrace_filter &&
+		echo 1 > $TRACING/function_profile_enabled || { echo "no profiler"; return; }
+	"$@" >/dev/null
+	echo 0 > $TRACING/function_profile_enabled
+	echo > $TRACING/set_ftrace_filter
+	cat $TRACING/trace_stat/function* | awk -v f="$function" '$1 == f { n += $2 } END { print n + 0 }'
+}
 # sync_rcu_calls: synchronize_rcu calls since profile_on, all CPUs
 sync_rcu_calls() {
 	cat $TRACING/trace_stat/function* 2>/dev/null | awk '$1 == "synchronize_rcu" { n += $2 } END { print n + 0 }'

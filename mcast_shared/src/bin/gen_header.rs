@@ -14,7 +14,7 @@
 //! cargo run -q -p mcast_shared --bin mcast-gen-header > kernel_glue/mcast_proto.h
 //! cargo run -q -p mcast_shared --bin mcast-gen-header -- --python > tests/vm/mcast_proto.py
 //! ```
-use mcast_shared::abi::{checksum, verdict, xmit};
+use mcast_shared::abi::{checksum, shared_payload, verdict, xmit};
 use mcast_shared::error::errno;
 use mcast_shared::genl::{self, client, family, limits, server, Counter};
 
@@ -182,7 +182,7 @@ fn definitions() -> Defs {
     d.section();
     // Kernel numbers the Rust side relies on; helpers.c pins each with
     // static_assert against the kernel's headers.
-    let kernel: [(&str, i64); 14] = [
+    let kernel: [(&str, i64); 16] = [
         ("NF_ACCEPT", verdict::NF_ACCEPT.into()),
         ("NF_STOLEN", verdict::NF_STOLEN.into()),
         ("NET_XMIT_SUCCESS", xmit::NET_XMIT_SUCCESS.into()),
@@ -197,6 +197,8 @@ fn definitions() -> Defs {
         ("EEXIST", errno::EEXIST.into()),
         ("EINVAL", errno::EINVAL.into()),
         ("ENOSPC", errno::ENOSPC.into()),
+        ("PAYLOAD_CHUNK", shared_payload::CHUNK as i64),
+        ("PAYLOAD_MAX_CHUNKS", shared_payload::MAX_CHUNKS as i64),
     ];
     for (name, v) in kernel {
         let v = u64::try_from(v).expect("kernel numbers here are not negative");

@@ -344,3 +344,70 @@ fn a_datagram_too_short_for_its_udp_header_is_malformed() {
     assert!(holds_rewrite_headers(&info, good.len()));
     assert!(!holds_rewrite_headers(&info, 27));
 }
+
+#[test]
+fn copies_share_a_payload_worth_a_page_from_two_members_on() {
+    let share = |payload: usize, members: usize, gso: bool| {
+        let p = udp_packet(GROUP, 0, 1, &std::vec![7u8; payload]);
+        let info = server_candidate(&p).unwrap();
+        let layout = SkbLayout {
+            gso,
+            ..SkbLayout::default()
+        };
+        payload_to_share(&info, p.len(), members, layout)
+    };
+    // What follows the IP and UDP headers, when it is worth sharing.
+    assert_eq!(share(1400, 2, false), Some(1400));
+    assert_eq!(
+        share(SHARED_PAYLOAD_MIN, 128, false),
+        Some(SHARED_PAYLOAD_MIN)
+    );
+    // One copy, a small payload, or a GSO datagram: each copy takes it all.
+    assert_eq!(share(1400, 1, false), None);
+    assert_eq!(share(SHARED_PAYLOAD_MIN - 1, 128, false), None);
+    assert_eq!(share(1400, 128, true), None);
+    // The largest UDP payload fits the page chunks.
+    assert_eq!(share(65507, 2, false), Some(65507));
+}
+
+#[test]
+fn a_later_fragment_shares_what_follows_its_ip_header() {
+    // Offset 185 (1480 bytes): no UDP header to rewrite, so all is payload.
+    let mut p = ip_header(PROTO_UDP, 600, 0, 1, GROUP, 185);
+    p.extend_from_slice(&[3u8; 600]);
+    let info = Ipv4Info::parse(&p).unwrap();
+    let plain = SkbLayout::default();
+    assert_eq!(payload_to_share(&info, p.len(), 4, plain), Some(600));
+    // Fewer bytes than the headers (checked before as malformed): no sharing.
+    assert_eq!(payload_to_share(&info, 10, 4, plain), None);
+}
+
+#[test]
+fn only_a_plain_datagram_shares_its_payload() {
+    let p = udp_packet(GROUP, 0, 1, &[9u8; 1000]);
+    let info = server_candidate(&p).unwrap();
+    let share = |layout| payload_to_share(&info, p.len(), 16, layout);
+    // A UDP checksum the device completes: its field is in the UDP header.
+    let udp_partial = SkbLayout {
+        partial_csum_end: Some(28),
+        ..SkbLayout::default()
+    };
+    assert_eq!(share(udp_partial), Some(1000));
+    // A tunnel's packet: its inner headers and inner checksum would be shared.
+    let tunnel = SkbLayout {
+        encapsulated: true,
+        ..SkbLayout::default()
+    };
+    assert_eq!(share(tunnel), None);
+    let inner_partial = SkbLayout {
+        partial_csum_end: Some(28 + 8 + 14 + 20 + 8),
+        ..SkbLayout::default()
+    };
+    assert_eq!(share(inner_partial), None);
+}
+
+#[test]
+fn the_page_chunks_hold_any_ipv4_payload() {
+    use crate::abi::shared_payload::{CHUNK, MAX_CHUNKS};
+    assert!(CHUNK * MAX_CHUNKS >= usize::from(u16::MAX) - 20 - L4_HEADER_LEN);
+}

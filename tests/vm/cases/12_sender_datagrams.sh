@@ -10,24 +10,34 @@ G=239.13.2.1 PORT=5100
 KINDS="python3 $VMDIR/datagram_kinds.py"
 
 datagram_kinds() {
-	local m1 W=/tmp/kinds.$SUFFIX
+	local k m W=/tmp/kinds.$SUFFIX
 	mkdir -p "$W"
-	make_network 1
-	m1=$(member_ns 1)
-	in_ns "$NS_SND" $TOOL genl server add $G "$(member_ip 1)"
-	# One any-port entry: each kind has a port of its own.
-	in_ns "$m1" $TOOL genl client add $SENDER_IP 0 $G
+	make_network 2
+	# Two members: from two copies on, a payload of 256 bytes or more is
+	# copied once and shared by the copies (the corked and the 65507-byte
+	# kinds), the rest is copied with each copy.
+	in_ns "$NS_SND" $TOOL genl server add $G "$(member_ip 1),$(member_ip 2)"
 	# The sender's device offloads checksums (UDP GSO needs it); the
-	# router's device to the member completes them, and segments GSO
-	# datagrams, so the member's capture sees final checksums.
-	in_ns "$NS_RTR" ethtool -K r1 tx off >/dev/null
-	in_ns "$m1" $KINDS check --group $G --port $PORT --iface eth0 --join "$(member_ip 1)" \
-		--sender $SENDER_IP --ready "$W/ready" > "$W/out" 2>&1 &
-	wait_ready "$W/ready" "member 1's capture" || { cleanup_network; return; }
+	# router's devices to the members complete them, and segment GSO
+	# datagrams, so the members' captures see final checksums.
+	for k in 1 2; do
+		m=$(member_ns $k)
+		# One any-port entry: each kind has a port of its own.
+		in_ns "$m" $TOOL genl client add $SENDER_IP 0 $G
+		in_ns "$NS_RTR" ethtool -K r$k tx off >/dev/null
+		in_ns "$m" $KINDS check --group $G --port $PORT --iface eth0 --join "$(member_ip $k)" \
+			--sender $SENDER_IP --ready "$W/ready$k" > "$W/out$k" 2>&1 &
+	done
+	for k in 1 2; do
+		wait_ready "$W/ready$k" "member $k's capture" || { cleanup_network; return; }
+	done
 	expect_ok "the sender sends every kind (GSO, corked, IP options, 0 and 65507 bytes)" \
 		in_ns "$NS_SND" $KINDS send --group $G --port $PORT
 	wait
-	tool_report datagram_kinds.py < "$W/out"
+	for k in 1 2; do
+		info "member $k:"
+		tool_report datagram_kinds.py < "$W/out$k"
+	done
 	info "server counters after the kinds: $(in_ns "$NS_SND" $TOOL genl server stats)"
 	cleanup_network
 }
@@ -36,7 +46,7 @@ datagram_kinds() {
 # answers ARP and drops the rest): every copy of every datagram is seen
 # there, with valid checksums.
 fanout_1024() {
-	local snd=fs$SUFFIX sink=fk$SUFFIX W=/tmp/fan.$SUFFIX n=3 out
+	local snd=fs$SUFFIX sink=fk$SUFFIX W=/tmp/fan.$SUFFIX n=3 out shared
 	mkdir -p "$W"
 	NAMESPACES=""
 	new_ns "$snd"; new_ns "$sink"
@@ -60,8 +70,14 @@ fanout_1024() {
 	in_ns "$sink" python3 "$VMDIR/datagram_kinds.py" fanout-capture --iface eth0 --count $((n * 1024)) \
 		--ready "$W/ready" > "$W/out" 2>&1 &
 	wait_ready "$W/ready" "the sink's capture" || { cleanup_network; return; }
-	in_ns "$snd" $TOOL send --group $G --port $PORT --count $n --interval 0.5 --bind 10.199.0.1
+	# 600 bytes: the copies share the payload; the device computes no
+	# checksums, so the sender's are final (CHECKSUM_NONE) and every copy's
+	# is checked over its payload.
+	# The function profiler counts the shared payloads made: one a datagram.
+	shared=$(module_calls rmc_skb_append_page_copy rust_mcast_server \
+		in_ns "$snd" $TOOL send --group $G --port $PORT --count $n --size 600 --interval 0.5 --bind 10.199.0.1)
 	wait
+	expect_eq "each datagram's payload copied once for its 1024 copies (page copies made)" "$shared" "$n"
 	out=$(cat "$W/out")
 	info "fan-out to 1024 members, $n datagrams: $out; server: $(in_ns "$snd" $TOOL genl server stats)"
 	expect_eq "$n datagrams to 1024 members: every member's copy of each seen on the wire, checksums valid" \

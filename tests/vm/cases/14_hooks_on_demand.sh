@@ -28,13 +28,7 @@ from_sender() { blast "$NS_SND" "$(member_ip 1)"; blast "$NS_SND" $OTHER; }
 to_sender() { blast "$(member_ns 1)" $SENDER_IP; }
 
 # calls MODULE TRAFFIC: MODULE's hook calls while TRAFFIC runs, all CPUs
-calls() {
-	echo "rmc_module_hook_state_slot:mod:$1" > $TRACING/set_ftrace_filter &&
-		echo 1 > $TRACING/function_profile_enabled || { echo "no profiler"; return; }
-	$2
-	echo 0 > $TRACING/function_profile_enabled
-	cat $TRACING/trace_stat/function* | awk '$1 == "rmc_module_hook_state_slot" { n += $2 } END { print n + 0 }'
-}
+calls() { module_calls rmc_module_hook_state_slot "$1" "$2"; }
 # expect_calls WHAT MODULE TRAFFIC none|some: none, or at least N calls
 expect_calls() {
 	local got; got=$(calls "$2" "$3")
