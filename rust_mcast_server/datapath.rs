@@ -74,7 +74,8 @@ impl ServerNet {
     ) {
         self.counters.add(counter::MATCHED, 1);
         // Checked once for the datagram, not once per member copy.
-        if !packet::holds_rewrite_headers(info, packet.len_from_network()) {
+        let available = packet.len_from_network();
+        if !packet::holds_rewrite_headers(info, available) {
             self.counters.add(counter::MALFORMED, 1);
             return;
         }
@@ -87,7 +88,7 @@ impl ServerNet {
         // references: each copy then copies only its headers (make bench:
         // the per-member payload copy was what made larger datagrams cost
         // more). Without memory for it, each copy takes the whole packet.
-        let mut shared = copy_to_share(packet, info, group.members.len());
+        let mut shared = copy_to_share(packet, info, available, group.members.len());
         let shared_view;
         let template: &Packet<'_> = match shared.as_mut() {
             Some(copy) => {
@@ -126,10 +127,15 @@ impl ServerNet {
     }
 }
 
-/// The copy of a datagram whose payload its `members` copies share, when
-/// that pays ([`packet::payload_to_share`]) and memory allows.
-fn copy_to_share(packet: &Packet<'_>, info: &Ipv4Info, members: usize) -> Option<OwnedPacket> {
-    let available = packet.len_from_network();
+/// The copy of a datagram (`available` bytes from its IP header on) whose
+/// payload its `members` copies share, when that pays
+/// ([`packet::payload_to_share`]) and memory allows.
+fn copy_to_share(
+    packet: &Packet<'_>,
+    info: &Ipv4Info,
+    available: usize,
+    members: usize,
+) -> Option<OwnedPacket> {
     let payload = packet::payload_to_share(info, available, members, packet.layout())?;
     let mut shared = packet.copy_sharing_payload(info.rewrite_len(), payload)?;
     // Untracked once here, its copies inherit no conntrack reference to
