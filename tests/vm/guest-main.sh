@@ -57,6 +57,11 @@ unload_left() {
 # while the other still has cases. Without it every listed case is ours.
 claim() { [ -z "${MCAST_VM_QUEUE:-}" ] || mkdir "$MCAST_VM_QUEUE/$1" 2>/dev/null; }
 
+# processes_started: the processes (forks) started since boot. Under TCG a
+# start costs tens of milliseconds on the lean kernel, more on the debug one:
+# each case's count shows where its time goes.
+processes_started() { awk '$1 == "processes" { print $2 }' /proc/stat; }
+
 CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1800}
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
 [ "$cases" = none ] && cases=""
@@ -66,7 +71,7 @@ for c in $cases; do
 	case $c in */*) script=$REPO/$c; c=$(basename "$c" .sh) ;; esac   # a path: e.g. the benchmark
 	echo "--- case $c"
 	log=$RESULTS/case-$c.log
-	start=$SECONDS
+	start=$SECONDS forks=$(processes_started)
 	CASE=$c timeout "$CASE_LIMIT" bash "$script" > "$log" 2>&1 </dev/null
 	status=$?
 	grep -E '^(PASS|FAIL|SKIP): ' "$log"
@@ -85,7 +90,7 @@ for c in $cases; do
 	# Each case starts from unloaded modules, whichever case ran before it.
 	unload_left "after $c"
 	kernel_log_check "$c"
-	echo "# case $c: $((SECONDS - start)) s"
+	echo "# case $c: $((SECONDS - start)) s, $(($(processes_started) - forks)) processes started"
 done
 
 # The end of every run: both modules unloaded, a leak scan, the whole log.

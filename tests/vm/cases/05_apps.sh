@@ -138,7 +138,9 @@ round() {
 	have ssmpingd && { ip netns exec "$NS_SND" ssmpingd > /dev/null 2>&1 & SSMPINGD=$!; }
 	if have aria2c && [ "$tag" = off ]; then
 		mkdir -p "$W/leech"
-		ip netns exec "$(member_ns 3)" timeout 400 "${ARIA[@]}" --seed-time=0 -d "$W/leech" "$W/payload.torrent" \
+		# Its limit must outlast both rounds: on the debug kernel of a slow
+		# machine they took over 400 s, and the peer was gone before "on".
+		ip netns exec "$(member_ns 3)" timeout 1800 "${ARIA[@]}" --seed-time=0 -d "$W/leech" "$W/payload.torrent" \
 			> "$W/leech.log" 2>&1 &
 		LEECH=$!
 	fi
@@ -176,7 +178,8 @@ round() {
 	if wait_until 180 ready; then
 		READY=yes
 	else
-		fail "$tag: receivers did not all join within 180 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')"
+		fail "$tag: receivers did not all join within 180 s: $(in_ns "$(member_ns 3)" ip maddr show dev eth0 | tr -s ' \n\t' ' ')$(
+			have aria2c && ! alive "$LEECH" && echo "; the LPD peer (aria2c) had ended: $(tail -c 200 "$W/leech.log")")"
 	fi
 	info "$tag: receivers joined in $((SECONDS - start)) s"
 
