@@ -34,27 +34,34 @@ run_suite() {
 	timing "$name" "$t0"
 }
 
-# run_suites_parallel NAME LOG CMD... -- NAME LOG CMD... [-- ...]: sub-suites
-# side by side (a TCG guest keeps about one core busy, and the machine has
-# two), each shown whole once it ends, then counted.
-run_suites_parallel() {
-	local -a names=() logs=() pids=() cmd=()
-	local t0=$SECONDS i
-	while (($#)); do
-		names+=("$1") logs+=("$2"); shift 2; cmd=()
-		while (($#)) && [ "$1" != -- ]; do cmd+=("$1"); shift; done
-		(($#)) && shift
-		"${cmd[@]}" > "${logs[-1]}" 2>&1 &
-		pids+=($!)
-	done
-	for i in "${!pids[@]}"; do
-		wait "${pids[$i]}"
-		local status=$?
-		say "${names[$i]} (log ${logs[$i]})"
-		grep -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| |^==> |passed, ' "${logs[$i]}"
-		count_suite "${names[$i]}" "${logs[$i]}" "$status"
-	done
-	timing "$(IFS=' + '; echo "${names[*]}") (side by side)" "$t0"
+# show_and_count NAME LOG: a sub-suite that ran in the background, shown
+# whole (its status in LOG.status), then counted
+show_and_count() {
+	say "$1 (log $2)"
+	grep -E '^(PASS|FAIL|SKIP): |^--- case |^# |^    \| |^==> |passed, ' "$2"
+	count_suite "$1" "$2" "$(cat "$2.status" 2>/dev/null || echo 255)"
+}
+
+# vm_worker JOB_LOG GUEST_LOG GUEST_RESULTS JOB_CMD...: one of the two VM
+# workers: a job that boots guests of its own (the harness self-test or the
+# packaging tests), then a guest that takes cases from the shared queue
+# until none is left. A TCG guest keeps about one core busy and the machine
+# has two: two workers, never more than two guests at once, and the queue
+# makes them end close together whichever job was longer.
+vm_worker() {
+	local job_log=$1 guest_log=$2 results=$3 t0=$SECONDS
+	shift 3
+	"$@" > "$job_log" 2>&1
+	echo $? > "$job_log.status"
+	echo "# $(basename "$job_log" .log): $((SECONDS - t0)) s" >> build/timings.log
+	t0=$SECONDS
+	# The guest's hang limit: about half the cases' guest time (~6 700 s on
+	# the debug kernel of a machine 1.45 times slower than most), with room;
+	# a case that hangs meets its own limit (30 min) first.
+	env MCAST_VM_CASES="$VM_CASES" MCAST_VM_QUEUE="$VM_QUEUE" MCAST_VM_RESULTS="$results" MCAST_VM_TIMEOUT=6600 \
+		tests/vm/run.sh "$KDIR" "$PWD" "$PWD/target/release" > "$guest_log" 2>&1
+	echo $? > "$guest_log.status"
+	echo "# $(basename "$guest_log" .log): $((SECONDS - t0)) s" >> build/timings.log
 }
 
 # count_suite NAME LOG STATUS: adds the counts of LOG's closing line; a
@@ -90,16 +97,16 @@ grep -q '^test result: ' build/cargo-test.log || step_failed "cargo test: no 'te
 [ "$cargo_status" = 0 ] || [ "$cargo_failed" -gt 0 ] || step_failed "cargo test exited with status $cargo_status (see build/cargo-test.log)"
 timing "cargo test" "$t0"
 
-# The VM cases run on the debug kernel, in two guests side by side (a TCG
-# guest keeps about one core busy, and the machine has two) that share one
-# queue of cases, the longest first (measured on the debug kernel): each
-# guest takes the next unclaimed case when it finishes one, so the two end
-# close together however the machine's load stretches a case. A case not
-# named below is queued last. Then the harness self-test beside the
-# packaging tests (both boot the debug kernel too). Never more than two
-# guests at once: each keeps a core busy. The lean kernel (GCC, as
-# distribution kernels are built) is built for the modules' build check and
-# the self-test's panic and hang boots.
+# The VM cases run on the debug kernel, in two workers side by side (a TCG
+# guest keeps about one core busy, and the machine has two). Each first runs
+# a job that boots guests of its own (the harness self-test, the packaging
+# tests), then a guest that takes cases from one shared queue, the longest
+# first (measured on the debug kernel): each guest takes the next unclaimed
+# case when it finishes one, so the two end close together however long
+# each job took and however the machine's load stretches a case. A case not
+# named below is queued last. Never more than two guests at once. The lean
+# kernel (GCC, as distribution kernels are built) is built for the modules'
+# build check and the self-test's panic and hang boots.
 VM_CASES_LONGEST_FIRST="13_igmp_learning 02_server 05_apps 12_sender_datagrams 03_client
 	10_lifecycle 07_kernel_review_datapath 06_kernel_review 01_modules 09_hostile_control 04_cli
 	08_kernel_review_memory 14_hooks_on_demand 11_hostile_packets"
@@ -133,26 +140,23 @@ if KDIR=$(scripts/build-kernel.sh debug) && LEAN_KDIR=$(scripts/build-kernel.sh 
 		tail -30 build/tools.log >&2; step_failed "build: admin tools"
 	fi
 	if [ -f rust_mcast_server.ko ] && [ -f build/lean-modules/rust_mcast_server.ko ]; then
-		say "VM tests on the debug kernel, QEMU TCG: two guests sharing the queue $VM_CASES"
-		# Each guest's hang limit: about half the cases' total time (~6 700 s
-		# of guest time on the debug kernel, ~9 900 s on a machine measured
-		# 1.45 times slower), with room for a loaded machine; a case that
-		# hangs meets its own limit (30 min) first.
-		vm="env MCAST_VM_TIMEOUT=6600 tests/vm/run.sh" queue=$PWD/build/vm-queue
-		rm -rf "$queue"; mkdir -p "$queue"
-		run_suites_parallel \
-			"VM tests, first guest" build/vm-first.log env MCAST_VM_CASES="$VM_CASES" MCAST_VM_QUEUE="$queue" \
-				MCAST_VM_RESULTS="$PWD/build/vm-first" $vm "$KDIR" "$PWD" "$PWD/target/release" -- \
-			"VM tests, second guest" build/vm-second.log env MCAST_VM_CASES="$VM_CASES" MCAST_VM_QUEUE="$queue" \
-				MCAST_VM_RESULTS="$PWD/build/vm-second" \
-				$vm "$KDIR" "$PWD" "$PWD/target/release"
-		unrun=$(for c in $VM_CASES; do [ -d "$queue/$c" ] || echo "$c"; done | xargs)
+		say "VM tests on the debug kernel, QEMU TCG, two workers: the harness self-test and the packaging tests, then guests sharing the queue $VM_CASES"
+		VM_QUEUE=$PWD/build/vm-queue t0=$SECONDS
+		rm -rf "$VM_QUEUE"; mkdir -p "$VM_QUEUE"
+		vm_worker build/vm-selftest.log build/vm-first.log "$PWD/build/vm-first" \
+			tests/vm/selftest.sh "$KDIR" "$PWD" "$LEAN_KDIR" &
+		first=$!
+		vm_worker build/packaging.log build/vm-second.log "$PWD/build/vm-second" \
+			env KDIR="$KDIR" PACKAGING_TEST_VM=1 PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh &
+		second=$!
+		wait "$first" "$second"
+		show_and_count "VM harness self-test (each failure mode must fail a run)" build/vm-selftest.log
+		show_and_count "packaging tests" build/packaging.log
+		show_and_count "VM tests, first guest" build/vm-first.log
+		show_and_count "VM tests, second guest" build/vm-second.log
+		timing "VM workers (side by side)" "$t0"
+		unrun=$(for c in $VM_CASES; do [ -d "$VM_QUEUE/$c" ] || echo "$c"; done | xargs)
 		[ -z "$unrun" ] || step_failed "VM tests: no guest ran $unrun"
-		say "VM harness self-test (each failure mode must fail a run) beside the packaging tests"
-		run_suites_parallel \
-			"VM harness self-test" build/vm-selftest.log tests/vm/selftest.sh "$KDIR" "$PWD" "$LEAN_KDIR" -- \
-			"packaging tests" build/packaging.log env KDIR="$KDIR" PACKAGING_TEST_VM=1 \
-				PACKAGING_TEST_REQUIRE_REAL=1 tests/packaging/test_packaging.sh
 		packaging_done=1
 	fi
 else

@@ -29,6 +29,11 @@ rm -f "$results/.guest-status" "$results/.qemu-pid"
 append="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=7 ro"
 append="$append rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,access=any,cache=loose"
 append="$append kasan_multi_shot log_buf_len=4M init=$here/guest-init.sh"
+# The debug kernel's slab checks (SLUB_DEBUG_ON: sanity checks, red zones,
+# poisoning) without owner tracking (U): KASAN's reports name the allocating
+# and freeing stacks already, and U's two stack traces per object cost about
+# 10 % of the guest's instructions (counted: fork+exec, netns add, Python).
+grep -q '^CONFIG_SLUB_DEBUG_ON=y' "$kdir/.config" && append="$append slub_debug=FZP"
 append="$append mcast_results=$results mcast_cwd=$PWD ${MCAST_VM_APPEND:-}"
 # MCAST_VM_ICOUNT=1: the guest's clock counts instructions (1 ns each) and
 # jumps over idle time, so guest timings are instruction counts, deaf to

@@ -160,8 +160,9 @@ kernel_checkers_check() {
 	lockdep|Lock dependency validator
 	kmemleak|kmemleak: Kernel memory leak detector initialized
 	EOF
-	# SLUB_DEBUG_ON logs nothing: ask a cache whether it poisons and redzones.
-	if [ "$(cat /sys/kernel/slab/kmalloc-64/poison /sys/kernel/slab/kmalloc-64/red_zone 2>/dev/null)" = "$(printf '1\n1')" ]; then
+	# SLUB_DEBUG_ON logs nothing: ask a cache whether it checks, poisons and
+	# redzones (boot.sh leaves out only the owner tracking).
+	if [ "$(cat /sys/kernel/slab/kmalloc-64/{sanity_checks,poison,red_zone} 2>/dev/null | xargs)" = "1 1 1" ]; then
 		on="$on SLUB-debug"
 	else
 		off="$off SLUB-debug"
