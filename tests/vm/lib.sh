@@ -4,7 +4,11 @@
 # check: "PASS: <case>: <what>" or "FAIL: <case>: <what>: <why>".
 # Environment from guest-main.sh: VMDIR, REPO, MODDIR, RESULTS, BINDIR.
 
-TOOL="python3 $VMDIR/mcast_tool.py"
+# Python without site-packages (guest-main.sh says why), started directly,
+# not through the PATH's wrapper for it: its `sh` is one more process start.
+PYTHON="/usr/bin/python3 -S"
+TOOL="$PYTHON $VMDIR/mcast_tool.py"
+python3() { $PYTHON "$@"; }
 CASE=${CASE:-$(basename "$0" .sh)}
 
 # Each check's second since the case started, for finding where time goes.
@@ -42,7 +46,18 @@ expect_fail() {
 # json FIELD: a field of the JSON object on stdin
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+# Process starts are what a case pays for on the debug kernel under TCG
+# (counted: a fork and exec of /bin/true 119 M instructions), so the helpers
+# here poll, count and parse with bash builtins, and
+# in_ns NS CMD...: CMD in network namespace NS, entered by nsenter
+# (239 M) rather than `ip netns exec` (394 M), which also gives CMD a mount
+# namespace with the namespace's own /sys: use it for what reads /sys/class/net.
+in_ns() { local n=$1; shift; nsenter --net="/run/netns/$n" -- "$@"; }
+
+# snooze SECONDS: sleep without a process: a read that times out on a pipe
+# nobody writes to (opened once, read and write ends both ours)
+exec {SNOOZE_FD}<> <(:)
+snooze() { read -rt "$1" -u "$SNOOZE_FD" || :; }
 
 load_modules() {
 	lsmod | grep -q '^rust_mcast_server ' || insmod "$MODDIR/rust_mcast_server.ko" "$@" || return 1
@@ -54,7 +69,7 @@ unload_modules() { rmmod rust_mcast_client && rmmod rust_mcast_server; }
 # wait_for FILE: wait (bounded, 120 s: a Python start alone takes seconds on
 # the debug kernel under TCG) until a background helper says it is ready; the
 # helpers write FILE only once they listen (socket bound, group joined)
-wait_for() { local i; for i in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+wait_for() { local i; for ((i = 0; i < 1200; i++)); do [ -e "$1" ] && return 0; snooze 0.1; done; return 1; }
 # wait_ready FILE WHAT: wait_for, and a FAIL naming WHAT if it never became
 # ready (its checks fail too: they all want proof that it listened)
 wait_ready() { wait_for "$1" || { fail "$2 never became ready (no $1 within 120 s)"; return 1; }; }
@@ -87,7 +102,7 @@ fw_ruleset() {
 }
 
 # ns_run NS CMD...: CMD in namespace NS, or in the initial namespace if NS is ""
-ns_run() { local n=$1; shift; if [ -n "$n" ]; then ip netns exec "$n" "$@"; else "$@"; fi; }
+ns_run() { local n=$1; shift; if [ -n "$n" ]; then in_ns "$n" "$@"; else "$@"; fi; }
 
 # stateful_firewall NS [router]: load the ruleset into NS ("" = the initial
 # namespace), with a forward chain for a router; brings lo up, as on a host.
@@ -166,16 +181,16 @@ make_network() {
 	new_ns "$NS_SND"; new_ns "$NS_RTR" router
 	in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
 	ip link add eth0 netns "$NS_SND" type veth peer name r0 netns "$NS_RTR"
-	for k in $(seq "$n"); do
+	for ((k = 1; k <= n; k++)); do
 		new_ns "$(member_ns "$k")"
 		ip link add eth0 netns "$(member_ns "$k")" type veth peer name "r$k" netns "$NS_RTR"
 	done
 	{
 		echo "link set lo up"
-		for k in $(seq 0 "$n"); do printf 'addr add 10.0.%d.1/24 dev r%d\nlink set r%d up\n' $((k + 1)) "$k" "$k"; done
+		for ((k = 0; k <= n; k++)); do printf 'addr add 10.0.%d.1/24 dev r%d\nlink set r%d up\n' $((k + 1)) "$k" "$k"; done
 	} | ip -n "$NS_RTR" -batch -
 	host_addr "$NS_SND" "$SENDER_IP" 10.0.1.1
-	for k in $(seq "$n"); do host_addr "$(member_ns "$k")" "$(member_ip "$k")" "10.0.$((k + 1)).1"; done
+	for ((k = 1; k <= n; k++)); do host_addr "$(member_ns "$k")" "$(member_ip "$k")" "10.0.$((k + 1)).1"; done
 	trap cleanup_network EXIT
 }
 
@@ -199,17 +214,18 @@ cleanup_network() {
 # configuration files in the case's work folder $W (-R restores them)
 on() {
 	local ns=$1; shift
-	in_ns "$ns" env MULTIS_CONFIG="$W/$ns.multi_server.json" MULTIC_CONFIG="$W/$ns.multi_client.json" bash -c "$*"
+	# (in_ns passes the environment on: no `env` process)
+	MULTIS_CONFIG="$W/$ns.multi_server.json" MULTIC_CONFIG="$W/$ns.multi_client.json" in_ns "$ns" bash -c "$*"
 }
 
 # members_csv N: the member addresses 1..N joined by commas
-members_csv() { local k out=""; for k in $(seq "$1"); do out="$out${out:+,}$(member_ip "$k")"; done; echo "$out"; }
+members_csv() { local k out=""; for ((k = 1; k <= $1; k++)); do out="$out${out:+,}$(member_ip "$k")"; done; echo "$out"; }
 
 # configure_proxy GROUP PORT N: server in the sender, client in N members
 configure_proxy() {
 	local group=$1 port=$2 n=$3 k
 	in_ns "$NS_SND" $TOOL genl server add "$group" "$(members_csv "$n")"
-	for k in $(seq "$n"); do
+	for ((k = 1; k <= n; k++)); do
 		in_ns "$(member_ns "$k")" $TOOL genl client add "$SENDER_IP" "$port" "$group"
 	done
 }

@@ -8,7 +8,7 @@ info() { echo "info: $CASE: $*"; stamp "info: $*"; }
 # usec: the time now in microseconds (no process start)
 usec() { echo "${EPOCHREALTIME/./}"; }
 # gone IFACE: wait (bounded, 120 s) until a network device has disappeared
-gone() { local i; for i in $(seq 6000); do [ -e "/sys/class/net/$1" ] || return 0; sleep 0.02; done; return 1; }
+gone() { local i; for ((i = 0; i < 6000; i++)); do [ -e "/sys/class/net/$1" ] || return 0; snooze 0.02; done; return 1; }
 # counter NS SIDE NAME: one global counter of a module in namespace NS
 counter() { ns_run "$1" $TOOL genl "$2" stats | json "['$3']"; }
 # Grace periods are counted, not guessed from timings: the function
@@ -54,7 +54,7 @@ stream_configure() {
 
 # stream_start [SECONDS]: the members' receivers (listening SECONDS, default
 # 1500), then the sender, 50 datagrams a second; $STREAM is the sender's pid
-# (ip netns exec and the python3 wrapper exec it: a signal reaches it).
+# (nsenter execs it: a signal reaches it).
 # Progress files in $W: progress.sent, progress.1, progress.2.
 stream_start() {
 	local k
@@ -64,7 +64,7 @@ stream_start() {
 			> "$W/recv.$k" 2>&1 &
 	done
 	wait_ready "$W/ready.1" "member 1's receiver" && wait_ready "$W/ready.2" "member 2's receiver" || return 1
-	ip netns exec "$NS_SND" $TOOL send --group $GROUP --port $PORT --count 1000000 --interval 0.02 \
+	in_ns "$NS_SND" $TOOL send --group $GROUP --port $PORT --count 1000000 --interval 0.02 \
 		--progress "$W/progress.sent" &
 	STREAM=$!
 }
@@ -74,8 +74,8 @@ flowing() {
 	local before now i
 	before=0 now=0
 	read -r before < "$W/progress.$1"
-	for i in $(seq 100); do
-		sleep 0.2
+	for ((i = 0; i < 100; i++)); do
+		snooze 0.2
 		read -r now < "$W/progress.$1"
 		[ "$now" -gt "$before" ] && return 0
 	done

@@ -47,15 +47,19 @@ wait_until() {
 	local limit=$1 start=$SECONDS; shift
 	until "$@"; do
 		[ $((SECONDS - start)) -ge "$limit" ] && return 1
-		sleep 0.5
+		snooze 0.5
 	done
 }
 
 # joined NS DEV GROUP...: DEV has joined every GROUP (what `ip maddr` shows an operator)
 joined() {
-	local ns=$1 dev=$2 out g; shift 2
-	out=$(in_ns "$ns" ip maddr show dev "$dev") || return 1
-	for g; do echo "$out" | awk -v g="$g" '$1 == "inet" && $2 == g { f = 1 } END { exit !f }' || return 1; done
+	local ns=$1 dev=$2 out g family addr _ found; shift 2
+	out=$(ip -n "$ns" maddr show dev "$dev") || return 1
+	for g; do
+		found=0
+		while read -r family addr _; do [ "$family $addr" = "inet $g" ] && found=1; done <<< "$out"
+		((found)) || return 1
+	done
 }
 
 # ---- the routed network: sender, 3 members, a router carrying unicast only ----
@@ -412,14 +416,14 @@ ka_stop() {   # NAME...
 	for n; do kill "${KA_PID[$n]}" 2>/dev/null; done
 	for n; do wait "${KA_PID[$n]}" 2>/dev/null; done
 }
-holds_vip() { in_ns "$1" ip -o -4 addr show dev eth0 | grep -q " ${VIP%/*}/"; }
+holds_vip() { [[ $(ip -n "$1" -o -4 addr show dev eth0) == *" ${VIP%/*}/"* ]]; }
 vips() { local s="" ns; for ns; do if holds_vip "$ns"; then s="$s${s:+ }1"; else s="$s${s:+ }0"; fi; done; echo "$s"; }
 # wait_vips WANT LIMIT NS...: until the VIP holders read WANT ("1 0": the first holds it); sets TOOK
 wait_vips() {
 	local want=$1 limit=$2 start=$SECONDS; shift 2
 	until [ "$(vips "$@")" = "$want" ]; do
 		[ $((SECONDS - start)) -ge "$limit" ] && return 1
-		sleep 0.5
+		snooze 0.5
 	done
 	TOOK=$((SECONDS - start))
 }

@@ -146,11 +146,11 @@ deleted_namespaces() {
 	$TOOL busy --group 239.14.0.1 --port 5014 --members 10.14.0.2,10.14.0.3,10.14.0.4 \
 		--client 10.14.0.9:5014 --address 10.14.0.1 --ready-dir "$W/busy" --netns $names &
 	busy=$!
-	for i in $(seq 600); do
+	for ((i = 0; i < 600; i++)); do
 		ready=0
 		for f in "$W"/busy/*; do [ -e "$f" ] && ready=$((ready + 1)); done
 		[ "$ready" -ge $DELETED ] && break
-		sleep 0.2
+		snooze 0.2
 	done
 	for i in $names; do ip netns del "$i"; done
 	kill "$busy"; wait "$busy"

@@ -18,7 +18,7 @@ hostile_packets() {
 	in_ns "$m1" $TOOL genl client add $SENDER_IP $PORT $G || fail "client entry"
 	# Incomplete queues of the flood expire in 5 s instead of 30 s.
 	in_ns "$m1" sysctl -qw net.ipv4.ipfrag_time=5
-	mac=$(in_ns "$m1" cat /sys/class/net/eth0/address)
+	mac=$(ip netns exec "$m1" cat /sys/class/net/eth0/address)   # (its /sys: see in_ns)
 	python3 "$VMDIR/hostile_packets.py" --router-ns "/run/netns/$NS_RTR" --iface r1 --mac "$mac" \
 		--member-ns "/run/netns/$m1" --member-ip "$(member_ip 1)" --sender $SENDER_IP --group $G --port $PORT \
 		2>&1 | tool_report hostile_packets.py

@@ -25,29 +25,36 @@ load_learning_modules() {
 		insmod "$MODDIR/rust_mcast_client.ko" announce_interval=$ANNOUNCE_INTERVAL
 }
 
-# The CLIs and grep, not Python, read the modules here: a Python start takes
-# seconds on the debug kernel under TCG, a Rust CLI's milliseconds.
+# The CLIs and bash, not Python, read the modules here: a Python start takes
+# seconds on the debug kernel under TCG, a Rust CLI's a fraction of one.
 # learned: the sender's learned members of $G as multis_admin lists them, sorted, on one line
 learned() {
-	on "$NS_SND" "multis_admin -L -m $G --json" | grep -o '"address":"[0-9.]*"' | cut -d'"' -f4 | sort | paste -sd' '
+	local out addrs=()
+	out=$(on "$NS_SND" "multis_admin -L -m $G --json")
+	while [[ $out =~ \"address\":\"([0-9.]+)\"(.*) ]]; do
+		addrs+=("${BASH_REMATCH[1]}")
+		out=${BASH_REMATCH[2]}
+	done
+	if ((${#addrs[@]})); then printf '%s\n' "${addrs[@]}" | sort | { mapfile -t addrs; echo "${addrs[*]}"; }; fi
 }
-# field NAME: a number from the one line of JSON on stdin
-field() { grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+# field NAME: a number from the JSON on stdin
+field() { local json; read -rd '' json; [[ $json =~ \"$1\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"; }
 
 # within SECONDS WANT: learned() is WANT in a poll that starts within
 # SECONDS of now (a poll is a process start: up to seconds under TCG);
 # prints what it saw last and, on success, when that poll started
 within() {
-	local start=$EPOCHREALTIME at got
+	local start=${EPOCHREALTIME/./} tenths at got
 	while :; do
-		at=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+		tenths=$(((${EPOCHREALTIME/./} - start) / 100000))
+		at=$((tenths / 10)).$((tenths % 10))
 		got=$(learned)
 		if [ "$got" = "$2" ]; then
 			echo "'$got' in a poll $at s after"
 			return 0
 		fi
-		awk -v a="$at" -v b="$1" 'BEGIN { exit !(a > b) }' && { echo "'$got' ($at s after)"; return 1; }
-		sleep 0.2
+		((tenths > $1 * 10)) && { echo "'$got' ($at s after)"; return 1; }
+		snooze 0.2
 	done
 }
 # expect_learned WHAT SECONDS WANT: a check that learned() becomes WANT within SECONDS
@@ -65,7 +72,7 @@ join() {
 		ip netns exec "$ns" iperf -s -u -B $G -p $PORT > "$W/iperf.$k" 2>&1 &
 		eval "RECEIVER_$k=$!"
 		local i
-		for i in $(seq 100); do grep -q "$(printf '%02X%02X%02X%02X' 1 0 16 239)" <(in_ns "$ns" cat /proc/net/igmp) && break; sleep 0.1; done
+		for ((i = 0; i < 100; i++)); do grep -q "$(printf '%02X%02X%02X%02X' 1 0 16 239)" <(in_ns "$ns" cat /proc/net/igmp) && break; snooze 0.1; done
 	else
 		ip netns exec "$ns" $TOOL recv --group $G --port $PORT --join "$(member_ip "$k")" \
 			--count 1000000 --timeout 900 --ready "$W/ready.$k" > "$W/recv.$k" 2>&1 &

@@ -46,9 +46,9 @@ client() { on "$(member_ns 1)" "multic_admin $*" >/dev/null || fail "multic_admi
 listen() {
 	local i
 	ip netns exec "$1" socat -u UDP-RECV:$PORT OPEN:/dev/null &
-	for i in $(seq 300); do
+	for ((i = 0; i < 300; i++)); do
 		in_ns "$1" ss -Huln "sport = :$PORT" | grep -q . && return 0
-		sleep 0.1
+		snooze 0.1
 	done
 	fail "no socket on port $PORT in $1"
 }
