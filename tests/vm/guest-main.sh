@@ -61,6 +61,20 @@ claim() { [ -z "${MCAST_VM_QUEUE:-}" ] || mkdir "$MCAST_VM_QUEUE/$1" 2>/dev/null
 # start costs tens of milliseconds on the lean kernel, more on the debug one:
 # each case's count shows where its time goes.
 processes_started() { awk '$1 == "processes" { print $2 }' /proc/stat; }
+# MCAST_VM_EXEC_TRACE=1: each case's programs by how often it started them
+# (the sched_process_exec trace event), in $RESULTS/case-NAME.execs: what
+# to make cheaper when a case grows slow.
+TRACEFS=/sys/kernel/tracing
+exec_trace_start() {
+	[ -n "${MCAST_VM_EXEC_TRACE:-}" ] || return 0
+	echo 65536 > $TRACEFS/buffer_size_kb && echo > $TRACEFS/trace &&
+		echo 1 > $TRACEFS/events/sched/sched_process_exec/enable && echo 1 > $TRACEFS/tracing_on
+}
+exec_trace_stop() {
+	[ -n "${MCAST_VM_EXEC_TRACE:-}" ] || return 0
+	echo 0 > $TRACEFS/tracing_on
+	grep -o 'filename=[^ ]*' $TRACEFS/trace | sort | uniq -c | sort -rn > "$RESULTS/case-$1.execs"
+}
 
 CASE_LIMIT=${MCAST_VM_CASE_TIMEOUT:-1800}
 cases=${MCAST_VM_CASES:-$(cd "$VMDIR/cases" && ls *.sh | sed 's/\.sh$//')}
@@ -72,8 +86,10 @@ for c in $cases; do
 	echo "--- case $c"
 	log=$RESULTS/case-$c.log
 	start=$SECONDS forks=$(processes_started)
+	exec_trace_start
 	CASE=$c timeout "$CASE_LIMIT" bash "$script" > "$log" 2>&1 </dev/null
 	status=$?
+	exec_trace_stop "$c"
 	grep -E '^(PASS|FAIL|SKIP): ' "$log"
 	why=""
 	if [ $status = 124 ]; then

@@ -17,8 +17,8 @@ rm -rf "$results"; mkdir -p "$results"
 debug_kernel=0
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && debug_kernel=1
 
-# Passed on to the guest: the shared case queue, a case's time limit (guest-main.sh), the soak's length, the bench's size.
-guest_env="MCAST_VM_QUEUE='${MCAST_VM_QUEUE:-}' MCAST_VM_CASE_TIMEOUT='${MCAST_VM_CASE_TIMEOUT:-}' SOAK_MINUTES='${SOAK_MINUTES:-}' BENCH_COUNT='${BENCH_COUNT:-}' BENCH_RUNS='${BENCH_RUNS:-}' BENCH_MEMBERS='${BENCH_MEMBERS:-}' BENCH_SIZES='${BENCH_SIZES:-}' BENCH_PARTS='${BENCH_PARTS:-}' BENCH_METHODS='${BENCH_METHODS:-}' MCAST_VM_ICOUNT='${MCAST_VM_ICOUNT:-}'"
+# Passed on to the guest: the shared case queue, a case's time limit and exec trace (guest-main.sh), the soak's length, the bench's size.
+guest_env="MCAST_VM_QUEUE='${MCAST_VM_QUEUE:-}' MCAST_VM_CASE_TIMEOUT='${MCAST_VM_CASE_TIMEOUT:-}' SOAK_MINUTES='${SOAK_MINUTES:-}' BENCH_COUNT='${BENCH_COUNT:-}' BENCH_RUNS='${BENCH_RUNS:-}' BENCH_MEMBERS='${BENCH_MEMBERS:-}' BENCH_SIZES='${BENCH_SIZES:-}' BENCH_PARTS='${BENCH_PARTS:-}' BENCH_METHODS='${BENCH_METHODS:-}' MCAST_VM_ICOUNT='${MCAST_VM_ICOUNT:-}' MCAST_VM_EXEC_TRACE='${MCAST_VM_EXEC_TRACE:-}'"
 
 boot_limit=${MCAST_VM_BOOT_TIMEOUT:-600}
 echo "==> VM: booting $(basename "$kdir") under TCG, cases: ${MCAST_VM_CASES:-all} (limit ${limit}s)" >&2
