@@ -113,8 +113,8 @@ timing "cargo test" "$t0"
 # named below is queued last. Never more than two guests at once. The lean
 # kernel (GCC, as distribution kernels are built) is built for the modules'
 # build check and the self-test's panic and hang boots.
-VM_CASES_LONGEST_FIRST="13_igmp_learning 02_server 05_apps 12_sender_datagrams 03_client
-	10_lifecycle 07_kernel_review_datapath 06_kernel_review 01_modules 09_hostile_control 04_cli
+VM_CASES_LONGEST_FIRST="02_server 05_apps 13_igmp_learning 03_client 10_lifecycle 04_cli
+	06_kernel_review 07_kernel_review_datapath 09_hostile_control 12_sender_datagrams 01_modules
 	08_kernel_review_memory 14_hooks_on_demand 11_hostile_packets"
 all_cases=$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')
 VM_CASES=$( (for c in $VM_CASES_LONGEST_FIRST $all_cases; do [ -f "tests/vm/cases/$c.sh" ] && echo "$c"; done) |
