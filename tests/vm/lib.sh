@@ -48,10 +48,11 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
 # Process starts are what a case pays for on the debug kernel under TCG
 # (counted: a fork and exec of /bin/true 119 M instructions), so the helpers
-# here poll, count and parse with bash builtins, and
-# in_ns NS CMD...: CMD in network namespace NS, entered by nsenter
-# (239 M) rather than `ip netns exec` (394 M), which also gives CMD a mount
-# namespace with the namespace's own /sys: use it for what reads /sys/class/net.
+# here poll, count and parse with bash builtins where they can.
+
+# in_ns NS CMD...: CMD in network namespace NS, entered by nsenter (239 M)
+# rather than `ip netns exec` (394 M), which also gives CMD a mount namespace
+# with NS's own /sys: use that for what reads /sys/class/net.
 in_ns() { local n=$1; shift; nsenter --net="/run/netns/$n" -- "$@"; }
 
 # snooze SECONDS: sleep without a process: a read that times out on a pipe
