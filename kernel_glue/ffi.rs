@@ -18,6 +18,7 @@ macro_rules! opaque {
 }
 opaque!(
     SkBuff,
+    DstEntry,
     Net,
     NfHookState,
     GenlInfo,
@@ -68,6 +69,17 @@ extern "C" {
     pub fn rmc_ip_defrag(net: *mut Net, skb: *mut SkBuff, user: u32, zone: u16) -> c_int;
     pub fn rmc_defrag_user_routed() -> u32;
     pub fn rmc_defrag_user_bridged() -> u32;
+    pub fn rmc_skb_route(skb: *const SkBuff) -> *mut DstEntry;
+    pub fn rmc_route_still_valid(dst: *mut DstEntry) -> bool;
+    pub fn rmc_route_keepable(dst: *const DstEntry) -> bool;
+    pub fn rmc_route_hold(dst: *mut DstEntry) -> bool;
+    pub fn rmc_route_release(dst: *mut DstEntry);
+    pub fn rmc_skb_borrow_route(skb: *mut SkBuff, dst: *mut DstEntry) -> c_int;
+    pub fn rmc_skb_mark(skb: *const SkBuff) -> u32;
+    pub fn rmc_skb_route_l3mdev(skb: *const SkBuff) -> c_int;
+    pub fn rmc_net_routes_by_ports(net: *const Net) -> bool;
+    pub fn rmc_net_multipath_by_neighbour(net: *const Net) -> bool;
+    pub fn rmc_net_ipsec_on_output(net: *const Net) -> bool;
 
     pub fn rmc_net_slot_read(net: *const Net, id: c_uint) -> *mut c_void;
     pub fn rmc_net_slot_write(net: *const Net, id: c_uint, state: *mut c_void);

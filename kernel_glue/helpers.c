@@ -18,6 +18,9 @@
 #include <linux/netfilter_bridge.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <net/dst.h>
+#include <net/l3mdev.h>
+#include <net/xfrm.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -66,6 +69,8 @@ static_assert(MCAST_KERNEL_ENOSPC == ENOSPC);
 /* A shared payload's chunks (mcast_shared::abi::shared_payload): each fits a page, all fit one skb. */
 static_assert(MCAST_KERNEL_PAYLOAD_CHUNK <= PAGE_SIZE);
 static_assert(MCAST_KERNEL_PAYLOAD_MAX_CHUNKS <= MAX_SKB_FRAGS);
+static_assert(MCAST_KERNEL_RTN_UNICAST == RTN_UNICAST);
+static_assert(MCAST_KERNEL_RTN_LOCAL == RTN_LOCAL);
 
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
@@ -179,6 +184,55 @@ unsigned int rmc_skb_source_type(struct net *net, const struct sk_buff *skb) { r
 int rmc_route_me_harder(struct net *net, struct sk_buff *skb, unsigned int source_type) { return ip_route_me_harder(net, skb->sk, skb, source_type); }
 bool rmc_skb_route_is_local(struct sk_buff *skb) { return skb_rtable(skb)->rt_type == RTN_LOCAL; }
 int rmc_ip_local_out(struct net *net, struct sk_buff *skb) { return ip_local_out(net, skb->sk, skb); }
+/* ---- Routes a copy borrows (kernel_glue/route_cache.rs) ---- */
+struct dst_entry *rmc_skb_route(const struct sk_buff *skb) { return skb_dst(skb); }
+/* Still what a lookup would return: not obsoleted, its generation current
+ * (ipv4_dst_check), its device not gone (rt_flush_dev moves routes on the
+ * uncached list to blackhole_netdev without obsoleting them). */
+bool rmc_route_still_valid(struct dst_entry *dst) { return dst_check(dst, 0) && dst_dev(dst) != blackhole_netdev; }
+/* A route fit to keep: no error to report, no IPsec bundle. */
+bool rmc_route_keepable(const struct dst_entry *dst) { return !dst->error && !dst_xfrm(dst); }
+bool rmc_route_hold(struct dst_entry *dst) { return dst_hold_safe(dst); }
+void rmc_route_release(struct dst_entry *dst) { dst_release(dst); }
+/* Gives `skb` the route `dst` without a reference, valid while the caller's
+ * RCU read-side section lasts, then the link-layer headroom its device needs
+ * (as ip_route_me_harder's tail): 0, or -ENOMEM. */
+int rmc_skb_borrow_route(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, dst);
+	return skb_cow_head(skb, dst_dev(dst)->hard_header_len);
+}
+u32 rmc_skb_mark(const struct sk_buff *skb) { return skb->mark; }
+int rmc_skb_route_l3mdev(const struct sk_buff *skb) { return l3mdev_master_ifindex(skb_dst_dev(skb)); }
+/* Whether fib rules match on ports or protocol (fib4_rules_early_flow_dissect). */
+bool rmc_net_routes_by_ports(const struct net *net)
+{
+#ifdef CONFIG_IP_MULTIPLE_TABLES
+	return READ_ONCE(net->ipv4.fib_rules_require_fldissect);
+#else
+	return false;
+#endif
+}
+/* Whether multipath routes pick next hops by their neighbour's state. */
+bool rmc_net_multipath_by_neighbour(const struct net *net)
+{
+#ifdef CONFIG_IP_ROUTE_MULTIPATH
+	return READ_ONCE(net->ipv4.sysctl_fib_multipath_use_neigh);
+#else
+	return false;
+#endif
+}
+/* Whether IPsec may act on output (xfrm_route_forward's test). */
+bool rmc_net_ipsec_on_output(const struct net *net)
+{
+#ifdef CONFIG_XFRM
+	return READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT]) ||
+	       READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_OUT]) != XFRM_USERPOLICY_ACCEPT;
+#else
+	return false;
+#endif
+}
 /* A new IPv4 packet of `len` zeroed bytes from its network header, with
  * room for any link-layer header; NULL without memory. */
 struct sk_buff *rmc_alloc_packet(unsigned int len)

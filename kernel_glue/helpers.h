@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct sk_buff;
+struct dst_entry;
 struct net;
 struct nf_hook_state;
 struct nf_hook_ops;
@@ -56,6 +57,17 @@ bool rmc_net_joined_group(struct net *net, __be32 group);
 bool rmc_net_alive(const struct net *net);
 int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone);
 u32 rmc_defrag_user_routed(void);
+struct dst_entry *rmc_skb_route(const struct sk_buff *skb);
+bool rmc_route_still_valid(struct dst_entry *dst);
+bool rmc_route_keepable(const struct dst_entry *dst);
+bool rmc_route_hold(struct dst_entry *dst);
+void rmc_route_release(struct dst_entry *dst);
+int rmc_skb_borrow_route(struct sk_buff *skb, struct dst_entry *dst);
+u32 rmc_skb_mark(const struct sk_buff *skb);
+int rmc_skb_route_l3mdev(const struct sk_buff *skb);
+bool rmc_net_routes_by_ports(const struct net *net);
+bool rmc_net_multipath_by_neighbour(const struct net *net);
+bool rmc_net_ipsec_on_output(const struct net *net);
 u32 rmc_defrag_user_bridged(void);
 
 /* netfilter and namespaces */

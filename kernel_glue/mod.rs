@@ -12,6 +12,7 @@ pub mod module;
 pub mod netns;
 pub mod percpu;
 pub mod rcu;
+pub mod route_cache;
 pub mod skb;
 pub mod table;
 

@@ -3,6 +3,7 @@
 
 use super::ffi;
 use super::netns::Net;
+use super::rcu::InHook;
 use crate::mcast_shared::abi::{checksum, xmit};
 use crate::mcast_shared::packet::SkbLayout;
 use core::ptr::NonNull;
@@ -195,6 +196,7 @@ impl<'a> Packet<'a> {
         &self,
         header_len: usize,
         payload_len: usize,
+        _in_hook: &InHook,
     ) -> Option<OwnedPacket> {
         use crate::mcast_shared::abi::shared_payload::{CHUNK, MAX_CHUNKS};
         if payload_len > CHUNK * MAX_CHUNKS {
@@ -214,6 +216,22 @@ impl<'a> Packet<'a> {
         // `copy_headers` copies do not.
         let copy = NonNull::new(unsafe { ffi::rmc_skb_copy_prefix(self.as_ptr(), head_len_c) })
             .map(|ptr| OwnedPacket { ptr })?;
+        // The copy borrows the original's route in place of the reference
+        // skb_copy_header took: its own copies then inherit a borrowed one,
+        // with no reference each to take and to drop when they are routed.
+        // SAFETY: valid skb per the invariant; skb_dst reads its route.
+        if let Some(route) = NonNull::new(unsafe { ffi::rmc_skb_route(self.as_ptr()) }) {
+            // SAFETY: we own `copy`. The original holds its route (or, as
+            // said above, borrows it within the RCU section) for the whole
+            // hook call, `_in_hook` proves that section, and the copy and
+            // its copies do not outlive it unless the output path gives
+            // them a reference first (see `route_cache::route_to_member`);
+            // the headroom is the original's, so skb_cow_head changes
+            // nothing.
+            if unsafe { ffi::rmc_skb_borrow_route(copy.ptr.as_ptr(), route.as_ptr()) } != 0 {
+                return None;
+            }
+        }
         // Bounded: at most MAX_CHUNKS pages (checked above).
         for (index, start) in (0..payload_len).step_by(CHUNK).enumerate() {
             let len = CHUNK.min(payload_len - start);
@@ -268,7 +286,7 @@ impl<'a> Packet<'a> {
 /// A packet's source address type (`RTN_*`), as [`Packet::source_type`]
 /// found it, for [`OwnedPacket::reroute`].
 #[derive(Clone, Copy)]
-pub struct SourceType(core::ffi::c_uint);
+pub struct SourceType(pub(super) core::ffi::c_uint);
 
 /// Outcome of [`Packet::defragment`].
 pub enum Defrag<'a> {
@@ -324,6 +342,11 @@ impl OwnedPacket {
         }
         packet.set_untracked();
         packet.route_by_header(net) && packet.send(net)
+    }
+
+    /// The raw pointer, for the glue only.
+    pub(super) fn as_ptr(&self) -> *mut ffi::SkBuff {
+        self.ptr.as_ptr()
     }
 
     /// Borrows it as a [`Packet`] for header access.

@@ -12,14 +12,16 @@
 //! `ct state untracked` (docs/operators.md). The receiving hosts track what
 //! arrives as usual.
 
-use crate::groups::{group_key, Group, ServerNet};
+use crate::groups::{group_key, route_refresh_ms, Group, ServerNet};
 use crate::kernel_glue::module::{HookPoint, PacketHook, SendingCopies, Verdict};
 use crate::kernel_glue::netns::Net;
 use crate::kernel_glue::rcu::InHook;
+use crate::kernel_glue::route_cache::{RouteSlot, Routed};
 use crate::kernel_glue::skb::{OwnedPacket, Packet, SourceType};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::server::counter;
 use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
+use crate::mcast_shared::route::{self, CopyRouting, RouteInputs};
 
 /// Copies sent between two chances for softirqs to drain what they filled
 /// (a NAPI budget's worth, well under netdev_max_backlog).
@@ -53,7 +55,7 @@ impl PacketHook for ServerNet {
                     // off for the fan-out, and costs only traffic that
                     // matched.) It turns them off before it reads its flag.
                     if let Some(mut sending) = SendingCopies::try_begin() {
-                        self.fan_out(net, &mut packet, &info, group, &mut sending);
+                        self.fan_out(net, &mut packet, &info, group, &mut sending, in_hook);
                     }
                 }
             });
@@ -71,6 +73,7 @@ impl ServerNet {
         info: &Ipv4Info,
         group: &Group,
         sending: &mut SendingCopies,
+        in_hook: &InHook,
     ) {
         self.counters.add(counter::MATCHED, 1);
         // Checked once for the datagram, not once per member copy.
@@ -88,7 +91,7 @@ impl ServerNet {
         // references: each copy then copies only its headers (make bench:
         // the per-member payload copy was what made larger datagrams cost
         // more). Without memory for it, each copy takes the whole packet.
-        let mut shared = copy_to_share(packet, info, available, group.members.len());
+        let mut shared = copy_to_share(packet, info, available, group.members.len(), in_hook);
         let shared_view;
         let template: &Packet<'_> = match shared.as_mut() {
             Some(copy) => {
@@ -100,18 +103,30 @@ impl ServerNet {
         // Every copy has the original's source and route: how routing sees
         // that source is found once (a FIB lookup a copy saved).
         let source = template.source_type(net);
+        // So is whether the members' cached routes may stand for lookups.
+        let routing = route::copy_routing(&RouteInputs {
+            refresh_ms: route_refresh_ms(),
+            ..template.route_inputs(net, source, info.saddr)
+        });
         // Counted once for the datagram: four per-CPU additions a copy were
         // 2 % of a copy's time (make bench's profile).
-        let (mut copies, mut bytes) = (0u64, 0u64);
+        let (mut copies, mut bytes, mut by_cached_route) = (0u64, 0u64, 0u64);
         // Bounded: a member list never exceeds max_members.
-        for (tried, &member) in group.members.iter().enumerate() {
+        let members = group.members.iter().zip(group.routes.iter());
+        for (tried, (&member, route)) in members.enumerate() {
             if tried > 0 && tried % COPIES_PER_SOFTIRQ_WINDOW == 0 {
                 sending.let_softirqs_run();
             }
-            match send_copy(net, template, source, info, member) {
-                Ok(len) => {
+            let to = Destination {
+                member,
+                route,
+                routing,
+            };
+            match send_copy(net, template, source, info, &to, in_hook) {
+                Ok(sent) => {
                     copies += 1;
-                    bytes += len;
+                    bytes += sent.bytes;
+                    by_cached_route += u64::from(sent.by_cached_route);
                 }
                 // One member's failure costs only its own copy.
                 Err(reason) => self.counters.add(reason, 1),
@@ -122,6 +137,7 @@ impl ServerNet {
         }
         self.counters.add(counter::TX_PACKETS, copies);
         self.counters.add(counter::TX_BYTES, bytes);
+        self.counters.add(counter::ROUTES_CACHED, by_cached_route);
         group.counters.add(0, copies);
         group.counters.add(1, bytes);
     }
@@ -135,25 +151,43 @@ fn copy_to_share(
     info: &Ipv4Info,
     available: usize,
     members: usize,
+    in_hook: &InHook,
 ) -> Option<OwnedPacket> {
     let payload = packet::payload_to_share(info, available, members, packet.layout())?;
-    let mut shared = packet.copy_sharing_payload(info.rewrite_len(), payload)?;
+    let mut shared = packet.copy_sharing_payload(info.rewrite_len(), payload, in_hook)?;
     // Untracked once here, its copies inherit no conntrack reference to
     // take and drop again each.
     shared.set_untracked();
     Some(shared)
 }
 
+/// Where one copy goes: the member, its cached route, and whether that
+/// may stand for a lookup for this datagram.
+struct Destination<'a> {
+    member: Ipv4,
+    route: &'a RouteSlot,
+    routing: CopyRouting,
+}
+
+/// A copy handed to the output path.
+struct Sent {
+    /// Its IP length.
+    bytes: u64,
+    /// Whether it took its member's cached route.
+    by_cached_route: bool,
+}
+
 /// Sends one copy of `template` (the datagram, or its copy sharing the
-/// payload) to `member`; its IP length on success, else the counter naming
-/// why it was dropped.
+/// payload) to `to`; what was sent, else the counter naming why it was
+/// dropped.
 fn send_copy(
     net: Net<'_>,
     template: &Packet<'_>,
     source: SourceType,
     info: &Ipv4Info,
-    member: Ipv4,
-) -> Result<u64, usize> {
+    to: &Destination<'_>,
+    in_hook: &InHook,
+) -> Result<Sent, usize> {
     let mut copy = template.copy_headers().ok_or(counter::ALLOC_FAIL)?;
     {
         let mut view = copy.as_packet();
@@ -162,20 +196,25 @@ fn send_copy(
             .writable_header(info.rewrite_len())
             .ok_or(counter::ALLOC_FAIL)?;
         let follow_up =
-            packet::rewrite_for_member(header, member, state).map_err(|_| counter::MALFORMED)?;
+            packet::rewrite_for_member(header, to.member, state).map_err(|_| counter::MALFORMED)?;
         if follow_up == CsumFollowUp::Downgrade {
             view.set_checksum_none();
         }
     }
     copy.set_untracked();
-    if !copy.reroute(net, source) {
-        return Err(counter::ROUTE_FAIL);
-    }
+    let by_cached_route = match copy.route_to_member(net, source, to.routing, to.route, in_hook) {
+        Routed::NoRoute => return Err(counter::ROUTE_FAIL),
+        Routed::NoMemory => return Err(counter::ALLOC_FAIL),
+        routed => routed == Routed::Cached,
+    };
     if copy.routes_to_this_host() {
         return Err(counter::TO_LOCAL);
     }
     if copy.send(net) {
-        Ok(u64::from(info.total_len))
+        Ok(Sent {
+            bytes: u64::from(info.total_len),
+            by_cached_route,
+        })
     } else {
         Err(counter::XMIT_FAIL)
     }

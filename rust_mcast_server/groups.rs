@@ -7,6 +7,7 @@ use crate::kernel_glue::module::{param, random_u64};
 use crate::kernel_glue::netns::{Net, NetState};
 use crate::kernel_glue::percpu::Counters;
 use crate::kernel_glue::rcu::RcuCell;
+use crate::kernel_glue::route_cache::RouteSlot;
 use crate::kernel_glue::table::{config_gfp, Entry, Table};
 use crate::learning::{Learning, ReportQueue, SourceRates};
 use crate::mcast_shared::addr::Ipv4;
@@ -41,6 +42,12 @@ pub(crate) fn query_interval_s() -> u32 {
     }
 }
 
+/// How long a member's cached route serves at most, in milliseconds
+/// (module parameter `route_refresh_ms`, writable at run time; 0: no cache).
+pub(crate) fn route_refresh_ms() -> u32 {
+    param(3)
+}
+
 /// One group as the packet path sees it. The member list is never changed
 /// once published (a change publishes a new list): the static members,
 /// then the learned ones in the order of `learning`. The counters live as
@@ -49,6 +56,9 @@ pub(crate) fn query_interval_s() -> u32 {
 pub(crate) struct Group {
     pub(crate) addr: Ipv4,
     pub(crate) members: Arc<KVVec<Ipv4>>,
+    /// Each member's cached route, in `members` order (built and shared
+    /// with the list: a new list starts with none).
+    pub(crate) routes: Arc<KVVec<RouteSlot>>,
     pub(crate) learning: Option<Arc<Learning>>,
     pub(crate) counters: Arc<GroupCounters>,
 }
@@ -67,6 +77,7 @@ impl Entry for Group {
         Ok(Group {
             addr: self.addr,
             members: self.members.clone(),
+            routes: self.routes.clone(),
             learning: self.learning.clone(),
             counters: self.counters.clone(),
         })
@@ -91,7 +102,12 @@ impl Group {
         for m in learned {
             members.push(m.addr, config_gfp())?;
         }
+        let mut routes = KVVec::with_capacity(members.len(), config_gfp())?;
+        for _ in 0..members.len() {
+            routes.push(RouteSlot::default(), config_gfp())?;
+        }
         let members = Arc::new(members, config_gfp())?;
+        let routes = Arc::new(routes, config_gfp())?;
         let counters = match previous {
             Some(g) => g.counters.clone(),
             None => {
@@ -102,6 +118,7 @@ impl Group {
         Ok(Group {
             addr,
             members,
+            routes,
             learning,
             counters,
         })

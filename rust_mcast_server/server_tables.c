@@ -17,7 +17,11 @@ MODULE_PARM_DESC(max_members, "Most members per group (default 1024, at most 655
 static unsigned int query_interval = 125;
 module_param(query_interval, uint, 0444);
 MODULE_PARM_DESC(query_interval, "Seconds between the IGMP queries sent to learned members (default 125, 1-3600)");
-unsigned int rmc_module_param(unsigned int i) { return i == 0 ? max_groups : i == 1 ? max_members : query_interval; }
+static unsigned int route_refresh_ms = MCAST_DEFAULT_ROUTE_REFRESH_MS;
+module_param(route_refresh_ms, uint, 0644);
+MODULE_PARM_DESC(route_refresh_ms, "Milliseconds a member's cached route serves at most before it is looked up again (default 1000, at most 3600000; 0: no cache, every copy looks its route up); changeable at run time");
+/* (READ_ONCE: route_refresh_ms may change while hooks read it) */
+unsigned int rmc_module_param(unsigned int i) { return i == 0 ? max_groups : i == 1 ? max_members : i == 2 ? query_interval : READ_ONCE(route_refresh_ms); }
 
 static const struct nla_policy rmc_policy[MCAST_SERVER_ATTR_MAX + 1] = {
 	[MCAST_SERVER_ATTR_GROUP] = NLA_POLICY_EXACT_LEN(4),

@@ -42,3 +42,12 @@ pub mod shared_payload {
     /// Fragments at most: 16 × 4096 bytes hold any IPv4 payload.
     pub const MAX_CHUNKS: usize = 16;
 }
+
+/// Route and address types (`enum rtn_type`, `include/uapi/linux/rtnetlink.h`),
+/// as `inet_addr_type_dev_table` classifies a datagram's source.
+pub mod route_type {
+    /// `RTN_UNICAST`: an address reached through a gateway or a link.
+    pub const UNICAST: u32 = 1;
+    /// `RTN_LOCAL`: one of this host's addresses.
+    pub const LOCAL: u32 = 2;
+}

@@ -113,7 +113,7 @@ pub mod server {
     }
 
     /// Global counters of the server, in per-CPU array order.
-    pub const COUNTERS: [Counter; 17] = [
+    pub const COUNTERS: [Counter; 18] = [
         Counter {
             name: "tx_packets",
             help: "unicast copies handed to the IP output path",
@@ -185,6 +185,10 @@ pub mod server {
             name: "queries_sent",
             help: "marked IGMP general queries sent to learned members",
         },
+        Counter {
+            name: "routes_cached",
+            help: "copies sent by their member's cached route, without a route lookup",
+        },
     ];
 
     /// Index of each counter in [`COUNTERS`].
@@ -207,6 +211,7 @@ pub mod server {
         pub const LEARNED_EXPIRED: usize = 14;
         pub const LEARNED_FULL: usize = 15;
         pub const QUERIES_SENT: usize = 16;
+        pub const ROUTES_CACHED: usize = 17;
     }
 }
 
@@ -373,7 +378,7 @@ mod tests {
     fn counters_do_not_collide_with_request_attributes() {
         const { assert!(server::attr::COUNTER_FIRST > server::attr::MAX) };
         const { assert!(client::attr::COUNTER_FIRST > client::attr::MAX) };
-        assert_eq!(server::counter::QUERIES_SENT + 1, server::COUNTERS.len());
+        assert_eq!(server::counter::ROUTES_CACHED + 1, server::COUNTERS.len());
         assert_eq!(client::counter::ANNOUNCE_FAIL + 1, client::COUNTERS.len());
     }
 

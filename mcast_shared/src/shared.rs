@@ -20,5 +20,7 @@ pub mod index;
 pub mod learn;
 /// Packet decisions: which datagrams match and how copies are rewritten.
 pub mod packet;
+/// Whether a datagram's copies may take their members' cached routes.
+pub mod route;
 /// Configuration rules: what a valid group, member or client entry is.
 pub mod rules;

@@ -56,10 +56,11 @@ info() { echo "info: $*"; }
 record() { local IFS=$'\t'; echo "$*" >> "$REC"; }
 
 members() { local i; for i in $(seq "$1"); do echo "10.77.$((i / 250)).$((i % 250 + 1))"; done; }
-rx() { in_ns "$NS_RTR" cat "/sys/class/net/$1/statistics/rx_packets"; }
+# (ip netns exec, not in_ns: only it mounts the namespace's own /sys)
+rx() { ip netns exec "$NS_RTR" cat "/sys/class/net/$1/statistics/rx_packets"; }
 # wire NS: packets sent out of NS's NIC-like link to the members (a dummy
 # device: as with a real NIC, the receiving side's work is not the sender's)
-wire() { in_ns "$1" cat /sys/class/net/wire0/statistics/tx_packets; }
+wire() { ip netns exec "$1" cat /sys/class/net/wire0/statistics/tx_packets; }
 tx_packets() { in_ns "$1" $TOOL genl server stats | json "['tx_packets']"; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b > 0 ? a / b : 0 }'; }
 

@@ -472,6 +472,8 @@ def send_main(args):
         s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
     if args.bind:
         s.bind((args.bind, 0))
+    if args.mark:
+        s.setsockopt(socket.SOL_SOCKET, 36, args.mark)  # SO_MARK
     if args.pmtu_off:
         s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
     for i in range(args.count):
@@ -718,6 +720,7 @@ def main():
     s.add_argument("--no-check", action="store_true")
     s.add_argument("--pmtu-off", action="store_true")
     s.add_argument("--bind")
+    s.add_argument("--mark", type=int, default=0, help="SO_MARK: the mark policy routing sees")
     s.add_argument("--first-seq", type=int, default=0, help="sequence number of the first datagram")
     s.add_argument("--progress", metavar="FILE", help="keep the count sent so far in FILE")
     r = sub.add_parser("recv")

@@ -14,9 +14,10 @@
 //! cargo run -q -p mcast_shared --bin mcast-gen-header > kernel_glue/mcast_proto.h
 //! cargo run -q -p mcast_shared --bin mcast-gen-header -- --python > tests/vm/mcast_proto.py
 //! ```
-use mcast_shared::abi::{checksum, shared_payload, verdict, xmit};
+use mcast_shared::abi::{checksum, route_type, shared_payload, verdict, xmit};
 use mcast_shared::error::errno;
 use mcast_shared::genl::{self, client, family, limits, server, Counter};
+use mcast_shared::route;
 
 /// The command that rewrites the Python module, named in its first lines and
 /// in the test's complaint.
@@ -179,10 +180,12 @@ fn definitions() -> Defs {
     d.int("DEFAULT_MAX_MEMBERS", limits::DEFAULT_MAX_MEMBERS, PY);
     d.int("DEFAULT_MAX_ENTRIES", limits::DEFAULT_MAX_ENTRIES, PY);
     d.int("LIMIT_CEILING", limits::CEILING, PY);
+    d.int("DEFAULT_ROUTE_REFRESH_MS", route::DEFAULT_REFRESH_MS, C);
+    d.int("MAX_ROUTE_REFRESH_MS", route::MAX_REFRESH_MS, C);
     d.section();
     // Kernel numbers the Rust side relies on; helpers.c pins each with
     // static_assert against the kernel's headers.
-    let kernel: [(&str, i64); 16] = [
+    let kernel: [(&str, i64); 18] = [
         ("NF_ACCEPT", verdict::NF_ACCEPT.into()),
         ("NF_STOLEN", verdict::NF_STOLEN.into()),
         ("NET_XMIT_SUCCESS", xmit::NET_XMIT_SUCCESS.into()),
@@ -199,6 +202,8 @@ fn definitions() -> Defs {
         ("ENOSPC", errno::ENOSPC.into()),
         ("PAYLOAD_CHUNK", shared_payload::CHUNK as i64),
         ("PAYLOAD_MAX_CHUNKS", shared_payload::MAX_CHUNKS as i64),
+        ("RTN_UNICAST", route_type::UNICAST.into()),
+        ("RTN_LOCAL", route_type::LOCAL.into()),
     ];
     for (name, v) in kernel {
         let v = u64::try_from(v).expect("kernel numbers here are not negative");

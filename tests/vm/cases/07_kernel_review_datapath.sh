@@ -96,6 +96,90 @@ copies_untracked() {
 	cleanup_network
 }
 
+# ---- issue 15: each member's cached route ------------------------------------
+# Copies take the route cached for their member (routes_cached counts them)
+# only while it is what a lookup would return: after each routing change the
+# very next datagram's copies follow the table; a mark that policy routing
+# reads and an IPsec policy make every copy look its route up, as does
+# route_refresh_ms=0; deleting the device the cached routes use does not wait
+# for them. A refresh period of 10 minutes keeps the steps (seconds apart
+# under TCG) in one period: what they show is the routing table's own
+# invalidation. Members sit behind dummy devices (routed, never delivered);
+# the sender's original leaves through dm, its source's device; transmit
+# counts come from /proc/net/dev, which follows the reader's namespace.
+REFRESH=/sys/module/rust_mcast_server/parameters/route_refresh_ms
+cached_routes() {
+	local ns=rc$SUFFIX refresh
+	read -r refresh < $REFRESH
+	new_ns "$ns"
+	# (no IPv6: its neighbour discovery would count on the devices too)
+	in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" -batch - <<-EOF
+		link add d0 type dummy
+		link add d1 type dummy
+		link add dm type dummy
+		link set d0 up
+		link set d1 up
+		link set dm up
+		addr add 10.199.0.1/24 dev d0
+		addr add 10.198.0.1/24 dev d1
+		addr add 10.197.0.1/24 dev dm
+		route add 10.200.0.0/16 dev d0
+		route add 224.0.0.0/4 dev dm
+		rule add fwmark 7 table 7
+		route add 10.200.0.0/16 dev d1 table 7
+	EOF
+	in_ns "$ns" $TOOL genl server add 239.12.15.1 10.200.0.1,10.200.0.2
+	echo 600000 > $REFRESH
+	route_step "$ns" "3 datagrams: 6 copies out of d0, 4 by the routes the first one's copies cached" 3 "6 0 4 0"
+	route_step "$ns" "marked 7 (ip rule fwmark 7 → d1): policy routing decides, not the cache" 2 "0 4 0 0" --mark 7
+	route_step "$ns" "unmarked again: the routes cached before still serve" 2 "4 0 4 0"
+	in_ns "$ns" ip route replace 10.200.0.0/16 dev d1
+	route_step "$ns" "route replaced: the next datagram's copies already take the new one (d1)" 2 "0 4 2 0"
+	expect_ok "the device of the cached routes is deleted at once (no reference on it kept)" \
+		in_ns "$ns" timeout 60 ip link del d1
+	route_step "$ns" "its routes gone with it: the copies are route failures" 2 "0 0 0 4"
+	in_ns "$ns" ip route add 10.200.0.0/16 dev d0
+	route_step "$ns" "a new route: copies flow and are cached again" 2 "4 0 2 0"
+	in_ns "$ns" ip xfrm policy add dir out dst 10.200.0.0/16 action block
+	route_step "$ns" "an IPsec policy blocking the members: no copy leaves, none by the cache" 2 "0 0 0 4"
+	in_ns "$ns" ip xfrm policy flush
+	route_step "$ns" "the policy removed: copies flow again" 2 "4 0 2 0"
+	echo 0 > $REFRESH
+	route_step "$ns" "route_refresh_ms=0: no cache, every copy looked up" 2 "4 0 0 0"
+	echo "$refresh" > $REFRESH
+	# (the namespace goes with cached routes in place: kmemleak checks the release)
+	cleanup_network
+}
+
+# route_step NS LABEL COUNT "D0 D1 CACHED FAILED" [SEND OPTION...]: COUNT
+# datagrams to the cached_routes group, and what they changed: copies out of
+# d0 and d1, routes_cached, route_fail
+route_step() {
+	local ns=$1 label=$2 count=$3 want=$4 b0 b1 bc bf a0 a1 ac af
+	shift 4
+	read -r b0 b1 bc bf < <(route_counts "$ns")
+	in_ns "$ns" $TOOL send --group 239.12.15.1 --port 5017 --count "$count" --bind 10.197.0.1 "$@"
+	read -r a0 a1 ac af < <(route_counts "$ns")
+	expect_eq "route cache: $label (d0 d1 routes_cached route_fail)" \
+		"$((a0 - b0)) $((a1 - b1)) $((ac - bc)) $((af - bf))" "$want"
+}
+
+# route_counts NS: packets sent out of d0 and d1 (0 for a deleted one), then
+# the server's routes_cached and route_fail
+route_counts() {
+	local name rest d0=0 d1=0
+	local -a f
+	while IFS=: read -r name rest; do
+		read -ra f <<< "$rest"
+		case ${name// /} in
+		d0) d0=${f[9]} ;;
+		d1) d1=${f[9]} ;;
+		esac
+	done < <(in_ns "$1" cat /proc/net/dev)
+	echo "$d0 $d1 $(in_ns "$1" $TOOL genl server stats | fields routes_cached route_fail)"
+}
+
 # ---- 5. bridged frames with br_netfilter ------------------------------------
 # S (sender) and M (member) hang off a bridge on host B, which is a member
 # too (its address on br0). br_netfilter runs bridged IPv4 frames through
@@ -163,6 +247,7 @@ bridged_copies() {
 load_modules
 server_packet_path
 copies_untracked
+cached_routes
 bridged_copies
 
 case_done
