@@ -96,7 +96,8 @@ impl Drop for Registration {
             ffi::rmc_module_unregister_family();
             ffi::rmc_module_unregister_pernet();
         }
-        // Replaced tables are freed by call_rcu callbacks in this module:
+        // Replaced tables are freed, and routes a slot replaced released
+        // (route_cache::put_retired), by call_rcu callbacks in this module:
         // wait for all of them before the module text goes.
         rcu::barrier();
         REGISTERED.store(false, Ordering::Release);

@@ -62,9 +62,10 @@ unsafe fn retire<T: Send>(old: *mut Version<T>) {
     }
 }
 
-/// Waits until every version retired so far has been freed
-/// (`rcu_barrier`). Called by the module's unregistration, after the
-/// family and the namespaces are gone, before the module text is freed.
+/// Waits until every version retired so far has been freed, and every
+/// route a cache slot retired released (`rcu_barrier`). Called by the
+/// module's unregistration, after the family and the namespaces are gone,
+/// before the module text is freed.
 pub fn barrier() {
     // SAFETY: rcu_barrier (kernel/rcu/tree.c, 6.12) may sleep and has no
     // other precondition; module exit runs in process context.

@@ -11,14 +11,14 @@ use super::netns::Net;
 use super::rcu::InHook;
 use super::skb::{OwnedPacket, Packet, SourceType};
 use crate::mcast_shared::addr::Ipv4;
-use crate::mcast_shared::route::{self, CopyRouting, RouteInputs, SlotKey};
+use crate::mcast_shared::route::{CopyRouting, RouteInputs, Stamp};
 use core::ptr::NonNull;
 use core::sync::atomic::{fence, AtomicPtr, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
-/// One member's cached route and the [`SlotKey`] it was looked up for
-/// (24 bytes a member).
+/// One member's cached route and the [`Stamp`] of its lookup (24 bytes a
+/// member).
 ///
 /// A sequence count keeps the three consistent: odd while a writer changes
 /// them, so a reader that saw it even and unchanged around its reads read
@@ -35,7 +35,7 @@ use kernel::prelude::*;
 pub struct RouteSlot {
     seq: AtomicU32,
     saddr: AtomicU32,
-    period: AtomicU32,
+    at_ms: AtomicU32,
     route: AtomicPtr<ffi::DstEntry>,
 }
 
@@ -44,7 +44,7 @@ impl Default for RouteSlot {
         RouteSlot {
             seq: AtomicU32::new(0),
             saddr: AtomicU32::new(0),
-            period: AtomicU32::new(0),
+            at_ms: AtomicU32::new(0),
             route: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
@@ -56,8 +56,8 @@ enum Held {
     Busy,
     /// No route.
     Empty,
-    /// A route and what it was looked up for.
-    Route(SlotKey, NonNull<ffi::DstEntry>),
+    /// A route and its stamp.
+    Route(Stamp, NonNull<ffi::DstEntry>),
 }
 
 impl RouteSlot {
@@ -67,9 +67,9 @@ impl RouteSlot {
             return Held::Busy;
         }
         let route = self.route.load(Ordering::Relaxed);
-        let key = SlotKey {
+        let stamp = Stamp {
             saddr: self.saddr.load(Ordering::Relaxed),
-            period: self.period.load(Ordering::Relaxed),
+            at_ms: self.at_ms.load(Ordering::Relaxed),
         };
         // Orders the reads above before the check below (a seqlock read).
         fence(Ordering::Acquire);
@@ -77,40 +77,45 @@ impl RouteSlot {
             return Held::Busy;
         }
         match NonNull::new(route) {
-            Some(route) => Held::Route(key, route),
+            Some(route) => Held::Route(stamp, route),
             None => Held::Empty,
         }
     }
 
-    /// Stores `route` (a copy's, which holds it) for `key`, unless another
-    /// writer is storing now or there is no memory to retire the old one.
-    fn store(&self, key: SlotKey, route: NonNull<ffi::DstEntry>) {
-        let seq = self.seq.load(Ordering::Relaxed);
+    /// Stores `route` (a copy's, which holds it) with `stamp`, unless
+    /// another writer is storing now or there is no memory to retire the
+    /// route the slot holds.
+    fn store(&self, stamp: Stamp, route: NonNull<ffi::DstEntry>) {
+        // Acquire: the route read next is the one stored with this count.
+        let seq = self.seq.load(Ordering::Acquire);
+        if seq & 1 != 0 {
+            return;
+        }
+        // Allocated before taking the slot: no allocator inside its window.
+        let retired = match NonNull::new(self.route.load(Ordering::Relaxed)) {
+            Some(old) => match Retired::new(old) {
+                Some(retired) => Some(retired),
+                None => return,
+            },
+            None => None,
+        };
         // Acquire: a try-lock, ordered after the previous writer's stores.
-        if seq & 1 != 0
-            || self
-                .seq
-                .compare_exchange(
-                    seq,
-                    seq.wrapping_add(1),
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                )
-                .is_err()
+        // Success means no writer stored since `seq`: `retired` holds the
+        // slot's current route.
+        if self
+            .seq
+            .compare_exchange(
+                seq,
+                seq.wrapping_add(1),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_err()
         {
             return;
         }
         // The odd count is visible before any of the stores below.
         fence(Ordering::Release);
-        let old = NonNull::new(self.route.load(Ordering::Relaxed));
-        let retired = match old.map(Retired::new) {
-            Some(None) => {
-                self.seq.store(seq.wrapping_add(2), Ordering::Release);
-                return;
-            }
-            Some(Some(retired)) => Some(retired),
-            None => None,
-        };
         // SAFETY: `route` is the route of a copy that holds a reference on
         // it, so it is live; dst_hold_safe (include/net/dst.h, 6.12) takes
         // one of our own unless it is already being freed (then we store
@@ -121,8 +126,8 @@ impl RouteSlot {
             core::ptr::null_mut()
         };
         self.route.store(held, Ordering::Relaxed);
-        self.saddr.store(key.saddr, Ordering::Relaxed);
-        self.period.store(key.period, Ordering::Relaxed);
+        self.saddr.store(stamp.saddr, Ordering::Relaxed);
+        self.at_ms.store(stamp.at_ms, Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
         if let Some(retired) = retired {
             retire(retired);
@@ -159,9 +164,10 @@ impl Retired {
             head: bindings::callback_head::default(),
             route,
         };
-        // Any context (a hook); not charged to the task that happens to run
+        // Any context (a hook); no emergency reserves (without memory the
+        // slot stays as it is); not charged to the task that happens to run
         // the hook, and freed within a grace period.
-        KBox::new(retired, GFP_ATOMIC | __GFP_NOWARN).ok()
+        KBox::new(retired, GFP_NOWAIT | __GFP_NOWARN).ok()
     }
 }
 
@@ -229,10 +235,11 @@ pub enum Routed {
 
 impl OwnedPacket {
     /// Routes a copy to its (rewritten) destination, the member of `slot`:
-    /// by the route the slot keeps when `routing` allows, it was looked up
-    /// for the same key and is still valid; else by a full lookup
-    /// ([`OwnedPacket::reroute`]), whose route the slot then keeps if
-    /// [`route::replaces`] says so.
+    /// by the route the slot keeps when `routing` allows, its stamp serves
+    /// ([`CacheUse::serves`](crate::mcast_shared::route::CacheUse::serves))
+    /// and it is still valid; else by a full lookup
+    /// ([`OwnedPacket::reroute`]), whose route the slot then keeps if it
+    /// replaces what the slot holds (`CacheUse::replaces`).
     pub fn route_to_member(
         &mut self,
         net: Net<'_>,
@@ -241,18 +248,18 @@ impl OwnedPacket {
         slot: &RouteSlot,
         _in_hook: &InHook,
     ) -> Routed {
-        let CopyRouting::Cached(key) = routing else {
+        let CopyRouting::Cached(cache) = routing else {
             return self.looked_up(net, source);
         };
         let held = slot.read();
-        if let Held::Route(held_key, route) = held {
+        if let Held::Route(stamp, route) = held {
             // SAFETY: the slot held a reference on the route when we read
             // it, and a route taken out of it keeps that reference until a
             // grace period later (RouteSlot invariant): inside the hook's
             // RCU read-side section (`_in_hook`), which this copy's
             // ip_local_out also runs in, it is live. ipv4_dst_check
             // (net/ipv4/route.c, 6.12) only reads it.
-            if held_key == key && unsafe { ffi::rmc_route_still_valid(route.as_ptr()) } {
+            if cache.serves(stamp) && unsafe { ffi::rmc_route_still_valid(route.as_ptr()) } {
                 // SAFETY: we own the valid skb. skb_dst_set_noref requires
                 // the RCU read-side section it is used in (`_in_hook`), and
                 // the route stays live through it (above); whatever keeps
@@ -269,19 +276,19 @@ impl OwnedPacket {
             }
         }
         let routed = self.looked_up(net, source);
-        let held_key = match held {
+        let held = match held {
             Held::Busy => return routed,
             Held::Empty => None,
-            Held::Route(held_key, _) => Some(held_key),
+            Held::Route(stamp, _) => Some(stamp),
         };
-        if routed == Routed::LookedUp && route::replaces(held_key, key) {
+        if routed == Routed::LookedUp && cache.replaces(held) {
             // SAFETY: we own the valid skb; skb_dst reads its route.
             let route = NonNull::new(unsafe { ffi::rmc_skb_route(self.as_ptr()) });
             // SAFETY: after a successful reroute the copy holds a reference
             // on its route (skb_dst_set in ip_route_me_harder, 6.12), which
             // rmc_route_keepable only reads (dst->error, dst_xfrm).
             if let Some(route) = route.filter(|r| unsafe { ffi::rmc_route_keepable(r.as_ptr()) }) {
-                slot.store(key, route);
+                slot.store(cache.stamp(), route);
             }
         }
         routed

@@ -226,8 +226,8 @@ impl<'a> Packet<'a> {
             // hook call, `_in_hook` proves that section, and the copy and
             // its copies do not outlive it unless the output path gives
             // them a reference first (see `route_cache::route_to_member`);
-            // the headroom is the original's, so skb_cow_head changes
-            // nothing.
+            // the headroom is the original's, so skb_cow_head normally
+            // changes nothing (on failure each copy takes the whole packet).
             if unsafe { ffi::rmc_skb_borrow_route(copy.ptr.as_ptr(), route.as_ptr()) } != 0 {
                 return None;
             }

@@ -102,9 +102,9 @@ copies_untracked() {
 # very next datagram's copies follow the table; a mark that policy routing
 # reads and an IPsec policy make every copy look its route up, as does
 # route_refresh_ms=0; deleting the device the cached routes use does not wait
-# for them. A refresh period of 10 minutes keeps the steps (seconds apart
-# under TCG) in one period: what they show is the routing table's own
-# invalidation. Members sit behind dummy devices (routed, never delivered);
+# for them. A refresh time of 10 minutes (a route serves that long after its
+# lookup) outlasts the steps, seconds apart under TCG: what they show is the
+# routing table's own invalidation. Members sit behind dummy devices (routed, never delivered);
 # the sender's original leaves through dm, its source's device; transmit
 # counts come from /proc/net/dev, which follows the reader's namespace.
 REFRESH=/sys/module/rust_mcast_server/parameters/route_refresh_ms
@@ -144,6 +144,7 @@ cached_routes() {
 	in_ns "$ns" ip xfrm policy add dir out dst 10.200.0.0/16 action block
 	route_step "$ns" "an IPsec policy blocking the members: no copy leaves, none by the cache" 2 "0 0 0 4"
 	in_ns "$ns" ip xfrm policy flush
+	# (the policy's insertion made the cached routes stale: xfrm_policy_insert bumps rt_genid)
 	route_step "$ns" "the policy removed: copies flow again" 2 "4 0 2 0"
 	echo 0 > $REFRESH
 	route_step "$ns" "route_refresh_ms=0: no cache, every copy looked up" 2 "4 0 0 0"
