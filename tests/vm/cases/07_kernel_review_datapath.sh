@@ -167,9 +167,10 @@ route_step() {
 }
 
 # route_counts NS: packets sent out of d0 and d1 (0 for a deleted one), then
-# the server's routes_cached and route_fail
+# the server's routes_cached and route_fail (multis_admin's JSON, matched in
+# bash: a Python start costs seconds on the debug kernel)
 route_counts() {
-	local name rest d0=0 d1=0
+	local name rest d0=0 d1=0 stats cached=? failed=?
 	local -a f
 	while IFS=: read -r name rest; do
 		read -ra f <<< "$rest"
@@ -178,7 +179,12 @@ route_counts() {
 		d1) d1=${f[9]} ;;
 		esac
 	done < <(in_ns "$1" cat /proc/net/dev)
-	echo "$d0 $d1 $(in_ns "$1" $TOOL genl server stats | fields routes_cached route_fail)"
+	stats=$(in_ns "$1" multis_admin -P --json)
+	[[ $stats =~ \"routes_cached\":([0-9]+) ]] && cached=${BASH_REMATCH[1]} ||
+		fail "multis_admin -P --json shows no routes_cached: $stats"
+	[[ $stats =~ \"route_fail\":([0-9]+) ]] && failed=${BASH_REMATCH[1]} ||
+		fail "multis_admin -P --json shows no route_fail: $stats"
+	echo "$d0 $d1 $cached $failed"
 }
 
 # ---- 5. bridged frames with br_netfilter ------------------------------------
