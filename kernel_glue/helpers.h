@@ -57,6 +57,7 @@ bool rmc_net_joined_group(struct net *net, __be32 group);
 bool rmc_net_alive(const struct net *net);
 int rmc_ip_defrag(struct net *net, struct sk_buff *skb, u32 user, u16 zone);
 u32 rmc_defrag_user_routed(void);
+u32 rmc_defrag_user_bridged(void);
 struct dst_entry *rmc_skb_route(const struct sk_buff *skb);
 bool rmc_route_still_valid(struct dst_entry *dst);
 bool rmc_route_keepable(const struct dst_entry *dst);
@@ -68,7 +69,6 @@ int rmc_skb_route_l3mdev(const struct sk_buff *skb);
 bool rmc_net_routes_by_ports(const struct net *net);
 bool rmc_net_multipath_by_neighbour(const struct net *net);
 bool rmc_net_ipsec_on_output(const struct net *net);
-u32 rmc_defrag_user_bridged(void);
 
 /* netfilter and namespaces */
 void *rmc_net_slot_read(const struct net *net, unsigned int id);

@@ -196,9 +196,15 @@ unsafe extern "C" fn put_retired(head: *mut bindings::callback_head) {
 
 impl Packet<'_> {
     /// What routing its copies may depend on beyond their destinations
-    /// (see [`RouteInputs`]), from a source `saddr` of type `source`;
-    /// `refresh_ms` is the module's to fill in (0 here).
-    pub fn route_inputs(&self, net: Net<'_>, source: SourceType, saddr: Ipv4) -> RouteInputs {
+    /// (see [`RouteInputs`]), from a source `saddr` of type `source`, with
+    /// the module's `refresh_ms`.
+    pub fn route_inputs(
+        &self,
+        net: Net<'_>,
+        source: SourceType,
+        saddr: Ipv4,
+        refresh_ms: u32,
+    ) -> RouteInputs {
         // SAFETY: valid skb per the invariant, in LOCAL_OUT with a route
         // (see `Packet::source_type`); the helpers read skb->mark, the
         // l3mdev master of the route's device (l3mdev_master_ifindex takes
@@ -214,7 +220,7 @@ impl Packet<'_> {
                 multipath_by_neighbour: ffi::rmc_net_multipath_by_neighbour(net.as_ptr()),
                 ipsec_on_output: ffi::rmc_net_ipsec_on_output(net.as_ptr()),
                 now_ms: ffi::rmc_now_ms(),
-                refresh_ms: 0,
+                refresh_ms,
             }
         }
     }

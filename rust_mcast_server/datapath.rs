@@ -21,7 +21,7 @@ use crate::kernel_glue::skb::{OwnedPacket, Packet, SourceType};
 use crate::mcast_shared::addr::Ipv4;
 use crate::mcast_shared::genl::server::counter;
 use crate::mcast_shared::packet::{self, CsumFollowUp, CsumState, Ipv4Info};
-use crate::mcast_shared::route::{self, CopyRouting, RouteInputs};
+use crate::mcast_shared::route::{self, CopyRouting};
 
 /// Copies sent between two chances for softirqs to drain what they filled
 /// (a NAPI budget's worth, well under netdev_max_backlog).
@@ -104,10 +104,8 @@ impl ServerNet {
         // that source is found once (a FIB lookup a copy saved).
         let source = template.source_type(net);
         // So is whether the members' cached routes may stand for lookups.
-        let routing = route::copy_routing(&RouteInputs {
-            refresh_ms: route_refresh_ms(),
-            ..template.route_inputs(net, source, info.saddr)
-        });
+        let inputs = template.route_inputs(net, source, info.saddr, route_refresh_ms());
+        let routing = route::copy_routing(&inputs);
         // Counted once for the datagram: four per-CPU additions a copy were
         // 2 % of a copy's time (make bench's profile).
         let (mut copies, mut bytes, mut by_cached_route) = (0u64, 0u64, 0u64);

@@ -13,8 +13,8 @@
 //! buckets, the multipath hash settings, an expired redirect), so a cached
 //! route also serves only for `route_refresh_ms` after its lookup: each
 //! member's route is looked up again at least that often. Everything here
-//! is decided once per datagram, not per copy. docs/route-cache-design.md has the
-//! reasoning against the 6.12 sources.
+//! is decided once per datagram, not per copy. docs/route-cache-design.md
+//! has the reasoning against the 6.12 sources.
 
 use super::abi::route_type;
 

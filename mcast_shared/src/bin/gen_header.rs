@@ -181,7 +181,6 @@ fn definitions() -> Defs {
     d.int("DEFAULT_MAX_ENTRIES", limits::DEFAULT_MAX_ENTRIES, PY);
     d.int("LIMIT_CEILING", limits::CEILING, PY);
     d.int("DEFAULT_ROUTE_REFRESH_MS", route::DEFAULT_REFRESH_MS, C);
-    d.int("MAX_ROUTE_REFRESH_MS", route::MAX_REFRESH_MS, C);
     d.section();
     // Kernel numbers the Rust side relies on; helpers.c pins each with
     // static_assert against the kernel's headers.
