@@ -52,7 +52,8 @@ expect "a kernel WARNING during a case is a FAIL of that case, with the report" 
 expect "  ... and the report's text is shown" 'mcast_selftest: a deliberate warning'
 if grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config"; then
 	expect "a leaked kernel allocation is a FAIL (kmemleak)" '^FAIL: kernel: kmemleak: [1-9][0-9]* unreferenced'
-	expect "  ... showing the allocation's backtrace" 'mcast_selftest'
+	expect "  ... showing the allocation's owner and backtrace" 'comm "insmod"'
+	expect "  ... and its backtrace" 'backtrace \(crc'
 fi
 expect "a case that exits 0 before its marker is a FAIL" \
 	'^FAIL: early_exit: ended before its completion marker'
