@@ -75,7 +75,7 @@ static_assert(MCAST_KERNEL_RTN_LOCAL == RTN_LOCAL);
 /* ---- sk_buff ---- */
 u8 *rmc_skb_network_header(struct sk_buff *skb) { return skb_network_header(skb); }
 /* The linear bytes from the network header on: one call a packet for the hooks' header reads. */
-u8 *rmc_skb_network_bytes(const struct sk_buff *skb, unsigned int *len) { *len = skb_tail_pointer(skb) - skb_network_header(skb); return skb_network_header(skb); }
+u8 *rmc_skb_network_bytes(const struct sk_buff *skb, unsigned int *len) { *len = max_t(long, skb_tail_pointer(skb) - skb_network_header(skb), 0); return skb_network_header(skb); }
 /* All bytes (linear and paged) from the network header on. */
 unsigned int rmc_skb_len_from_network(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
 bool rmc_skb_may_pull_network(struct sk_buff *skb, unsigned int len) { return pskb_network_may_pull(skb, len); }
@@ -326,7 +326,8 @@ u32 rmc_defrag_user_bridged(void) { return IP_DEFRAG_CONNTRACK_BRIDGE_IN; }
  * smp_load_acquire: the reader reaches the slot through the hook call, a
  * control dependency, which orders no loads).
  */
-void *rmc_net_slot_read(const struct net *net, unsigned int id) { return smp_load_acquire((void **)net_generic(net, id)); }
+static __always_inline void *rmc_net_slot_load(const struct net *net, unsigned int id) { return smp_load_acquire((void **)net_generic(net, id)); }
+void *rmc_net_slot_read(const struct net *net, unsigned int id) { return rmc_net_slot_load(net, id); }
 void rmc_net_slot_write(const struct net *net, unsigned int id, void *state) { smp_store_release((void **)net_generic(net, id), state); }
 
 /* ---- RCU, bottom halves, per-CPU ---- */

@@ -51,8 +51,8 @@ int rmc_module_register_family(void) { return genl_register_family(&rmc_family);
 void rmc_module_unregister_family(void) { genl_unregister_family(&rmc_family); }
 const struct genl_family *rmc_module_family(void) { return &rmc_family; }
 unsigned int rmc_module_net_id(void) { return rmc_net_id; }
-/* A hook's namespace and the module's state there, in one call a packet (rmc_net_slot_read inlines: one translation unit). */
-void *rmc_module_hook_state_slot(const struct nf_hook_state *state, struct net **net) { *net = state->net; return rmc_net_slot_read(state->net, rmc_net_id); }
+/* A hook's namespace and the module's state there, in one call a packet (the load forced inline: at -Os gcc called rmc_net_slot_read). */
+void *rmc_module_hook_state_slot(const struct nf_hook_state *state, struct net **net) { *net = state->net; return rmc_net_slot_load(state->net, rmc_net_id); }
 /* One hook of rmc_hook_ops, in one namespace, when its configuration needs it (kernel_glue/hooks.rs). */
 int rmc_module_register_hook(struct net *net, unsigned int index) { return index < ARRAY_SIZE(rmc_hook_ops) ? nf_register_net_hook(net, &rmc_hook_ops[index]) : -EINVAL; }
 void rmc_module_unregister_hook(struct net *net, unsigned int index) { if (!WARN_ON(index >= ARRAY_SIZE(rmc_hook_ops))) nf_unregister_net_hook(net, &rmc_hook_ops[index]); }

@@ -45,8 +45,9 @@ impl<'a> Net<'a> {
         self.ptr.as_ptr()
     }
 
-    /// The module's slot in this namespace (an acquire load: the hook reads
-    /// it while init or exit may write it on another CPU).
+    /// The module's slot in this namespace (an acquire load, as the hooks'
+    /// `rmc_module_hook_state_slot`: init or exit may write it on another
+    /// CPU).
     fn slot(self) -> *mut crate::ModuleNetState {
         // SAFETY: live net per the type's invariant; the id belongs to our
         // registered pernet_operations, whose `.size` is struct rmc_pernet,

@@ -120,6 +120,7 @@ def build(runs, profile_path=None):
                 goals.append((x["ratio"] <= GOAL_UNTOUCHED,
                               f"untouched {what} ct={ct}: time with the module / without: {x['ratio']:.3f} "
                               f"(runs {x['min']:.3f}-{x['max']:.3f}), want <= {GOAL_UNTOUCHED}"))
+    ratios += marginal_costs(groups)
     profile = None
     if profile_path and os.path.exists(profile_path):
         with open(profile_path) as f:
@@ -130,6 +131,35 @@ def build(runs, profile_path=None):
                 cells=cells, ratios=ratios, memory=memory,
                 goals=[dict(met=ok, text=t if CLOCK == "time" else f"[{CLOCK}] {t}") for ok, t in goals],
                 checks=[dict(ok=ok, text=t) for ok, t in checks], profile=profile)
+
+
+def marginal_costs(groups, few=16, many=128):
+    """Splits each method's cost at `few` and `many` members into what a
+    copy costs and what a datagram (or sendmmsg call) costs once: a cell's
+    guest nanoseconds a copy (instructions, when counted) are
+    datagram / members + copy. A copy's cost is what no fan-out can share
+    out, so copy(app) / copy(proxy) is what proxy/app tends to as members
+    grow, and the same for the relay: the figures that show how far a
+    ratio goal can go."""
+    rows = []
+    for ct in sorted({k[1] for k in groups if k[0] == "fanout"}):
+        for size in sorted({k[3] for k in groups if k[0] == "fanout"}):
+            split = {}
+            for meth in ("proxy", "app", "relay"):
+                a, b = groups.get(("fanout", ct, few, size, meth)), groups.get(("fanout", ct, many, size, meth))
+                ra = summary([r["rate"] for r in a])["median"] if a else 0
+                rb = summary([r["rate"] for r in b])["median"] if b else 0
+                if ra > 0 and rb > 0:
+                    ns_few, ns_many = 1e9 / ra, 1e9 / rb
+                    copy = (many * ns_many - few * ns_few) / (many - few)
+                    split[meth] = dict(copy_ns=copy, datagram_ns=few * (ns_few - copy))
+            if "proxy" in split and split["proxy"]["copy_ns"] > 0:
+                row = dict(ct=ct, size=size, marginal=split)
+                for meth in ("app", "relay"):
+                    if meth in split:
+                        row["limit_proxy_" + meth] = split[meth]["copy_ns"] / split["proxy"]["copy_ns"]
+                rows.append(row)
+    return rows
 
 
 def fanout_kind(item):
@@ -226,6 +256,15 @@ def print_table(res, out=sys.stdout, checks=True):
             x = row["empty_chain"]
             print(f"reference: untouched {row['untouched']} ct={row['ct']}: time with an empty nftables chain "
                   f"at the same hook point / without: {x['ratio']:.3f} (runs {x['min']:.3f}-{x['max']:.3f})", file=out)
+    unit = "instructions" if res.get("clock") == "instructions" else "ns"
+    for row in res["ratios"]:
+        if "marginal" in row:
+            split = row["marginal"]
+            costs = ", ".join(f"{m} {split[m]['copy_ns']:.0f} (+{split[m]['datagram_ns']:.0f} a datagram)" for m in split)
+            limits = ", ".join(f"proxy/{m} -> {row['limit_proxy_' + m]:.2f}" for m in ("app", "relay")
+                               if "limit_proxy_" + m in row)
+            print(f"marginal cost ct={row['ct']} size={row['size']}: {unit} a copy: {costs}; "
+                  f"as members grow: {limits}", file=out)
     for gl in res["goals"]:
         print(("GOAL met: " if gl["met"] else "GOAL-MISSED: ") + gl["text"], file=out)
     met = sum(1 for gl in res["goals"] if gl["met"])
@@ -335,6 +374,24 @@ def markdown(res):
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded ({clock}) | {ratio(row['slowdown'], 3)} | ≤ {GOAL_UNTOUCHED} |")
         if "empty_chain" in row:
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: an empty nftables chain / unloaded ({clock}) | {ratio(row['empty_chain'], 3)} | (reference) |")
+    rows = [row for row in res["ratios"] if "marginal" in row]
+    if rows:
+        print()
+        print("What a copy costs and what a datagram costs once (from the 16- and 128-member cells; ns of the "
+              "guest's clock, instructions when counted), and what proxy/app and proxy/relay tend to as members grow:")
+        print()
+        print("| clock | conntrack | bytes | proxy a copy (a datagram) | app a copy (a call) | relay a copy (a datagram) | proxy/app → | proxy/relay → |")
+        print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        split = row["marginal"]
+
+        def cost(m):
+            return f"{split[m]['copy_ns']:.0f} ({split[m]['datagram_ns']:.0f})" if m in split else "–"
+
+        def limit(m):
+            return f"{row['limit_proxy_' + m]:.2f}" if "limit_proxy_" + m in row else "–"
+        print(f"| {row.get('clock', 'time')} | {'on' if row['ct'] else 'off'} | {row['size']} | {cost('proxy')} | "
+              f"{cost('app')} | {cost('relay')} | {limit('app')} | {limit('relay')} |")
     mem = res.get("memory", {})
     if mem:
         print()

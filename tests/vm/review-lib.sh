@@ -19,19 +19,22 @@ profile_on() {
 	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
 	echo synchronize_rcu > $TRACING/set_ftrace_filter && echo 1 > $TRACING/function_profile_enabled
 }
-# module_calls FUNCTION MODULE COMMAND...: the calls of MODULE's C function
-# FUNCTION (Rust functions carry no ftrace entry) while COMMAND runs, all
+# module_calls FUNCTIONS MODULE COMMAND...: the calls of MODULE's C
+# functions FUNCTIONS (one name, or several separated by spaces: their calls
+# summed; Rust functions carry no ftrace entry) while COMMAND runs, all
 # CPUs, counted by the function profiler ("no profiler" without it)
 module_calls() {
-	local function=$1 module=$2
+	local functions=$1 module=$2 f filter=""
 	shift 2
+	for f in $functions; do filter="$filter $f:mod:$module"; done
 	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
-	echo "$function:mod:$module" > $TRACING/set_ftrace_filter &&
+	echo "$filter" > $TRACING/set_ftrace_filter &&
 		echo 1 > $TRACING/function_profile_enabled || { echo "no profiler"; return; }
 	"$@" >/dev/null
 	echo 0 > $TRACING/function_profile_enabled
 	echo > $TRACING/set_ftrace_filter
-	cat $TRACING/trace_stat/function* | awk -v f="$function" '$1 == f { n += $2 } END { print n + 0 }'
+	cat $TRACING/trace_stat/function* | awk -v fs="$functions" \
+		'BEGIN { split(fs, l, " "); for (i in l) want[l[i]] = 1 } $1 in want { n += $2 } END { print n + 0 }'
 }
 # sync_rcu_calls: synchronize_rcu calls since profile_on, all CPUs
 sync_rcu_calls() {

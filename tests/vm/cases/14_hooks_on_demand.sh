@@ -8,8 +8,11 @@
 # unregistering disturb other modules' queued packets: no toggling on
 # ordinary changes). The
 # function profiler counts each module's hook calls, kernel-wide, while one
-# host sends: the calls of rmc_module_hook_state_slot, the C accessor each hook
-# calls once per packet first (Rust functions carry no ftrace entry). The
+# host sends: the calls of the C accessors a hook call starts with (Rust
+# functions carry no ftrace entry): rmc_skb_network_bytes, the header bytes
+# the server's LOCAL_OUT hook reads before anything else, and
+# rmc_module_hook_state_slot, the namespace's state every other hook call
+# (and a server LOCAL_OUT call for a group address) looks up first. The
 # configuration changes through the real CLIs. Every host runs conntrack
 # and the stateful firewall of lib.sh.
 . "$VMDIR/lib.sh"
@@ -28,7 +31,7 @@ from_sender() { blast "$NS_SND" "$(member_ip 1)"; blast "$NS_SND" $OTHER; }
 to_sender() { blast "$(member_ns 1)" $SENDER_IP; }
 
 # calls MODULE TRAFFIC: MODULE's hook calls while TRAFFIC runs, all CPUs
-calls() { module_calls rmc_module_hook_state_slot "$1" "$2"; }
+calls() { module_calls "rmc_skb_network_bytes rmc_module_hook_state_slot" "$1" "$2"; }
 # expect_calls WHAT MODULE TRAFFIC none|some: none, or at least N calls
 expect_calls() {
 	local got; got=$(calls "$2" "$3")
