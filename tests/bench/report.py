@@ -116,6 +116,9 @@ def build(runs, profile_path=None):
                 ref = groups.get(("untouched", ct, 1, 512, what + "_empty_chain"), [])
                 if ref:   # what a hook of the kernel's own that does nothing costs there
                     row["empty_chain"] = ratio_runs(un, ref)
+                # a datagram's guest ns (instructions, when counted) in each state
+                row["ns"] = {state: 1e9 / summary([r["rate"] for r in rs])["median"]
+                             for state, rs in (("unloaded", un), ("loaded", lo), ("empty_chain", ref)) if rs}
                 ratios.append(row)
                 goals.append((x["ratio"] <= GOAL_UNTOUCHED,
                               f"untouched {what} ct={ct}: time with the module / without: {x['ratio']:.3f} "
@@ -258,6 +261,12 @@ def print_table(res, out=sys.stdout, checks=True):
                   f"at the same hook point / without: {x['ratio']:.3f} (runs {x['min']:.3f}-{x['max']:.3f})", file=out)
     unit = "instructions" if res.get("clock") == "instructions" else "ns"
     for row in res["ratios"]:
+        ns = row.get("ns", {})
+        if "unloaded" in ns and "loaded" in ns:
+            extra = f", an empty nftables chain +{ns['empty_chain'] - ns['unloaded']:.0f}" if "empty_chain" in ns else ""
+            print(f"untouched {row['untouched']} ct={row['ct']}: {ns['unloaded']:.0f} {unit} a datagram without "
+                  f"the module, the module +{ns['loaded'] - ns['unloaded']:.0f}{extra}", file=out)
+    for row in res["ratios"]:
         if "marginal" in row:
             split = row["marginal"]
             costs = ", ".join(f"{m} {split[m]['copy_ns']:.0f} (+{split[m]['datagram_ns']:.0f} a datagram)" for m in split)
@@ -374,6 +383,19 @@ def markdown(res):
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded ({clock}) | {ratio(row['slowdown'], 3)} | ≤ {GOAL_UNTOUCHED} |")
         if "empty_chain" in row:
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: an empty nftables chain / unloaded ({clock}) | {ratio(row['empty_chain'], 3)} | (reference) |")
+    rows = [row for row in res["ratios"] if "loaded" in row.get("ns", {})]
+    if rows:
+        print()
+        print("What traffic the modules do not touch costs a datagram (ns of the guest's clock, instructions when "
+              "counted): without the module, and what the module's hook and an empty nftables chain add:")
+        print()
+        print("| clock | conntrack | traffic | without | the module's hook | an empty nftables chain |")
+        print("|---|---|---|---|---|---|")
+    for row in rows:
+        ns = row["ns"]
+        chain = f"+{ns['empty_chain'] - ns['unloaded']:.0f}" if "empty_chain" in ns else "–"
+        print(f"| {row.get('clock', res.get('clock', 'time'))} | {'on' if row['ct'] else 'off'} | {row['untouched']} | "
+              f"{ns['unloaded']:.0f} | +{ns['loaded'] - ns['unloaded']:.0f} | {chain} |")
     rows = [row for row in res["ratios"] if "marginal" in row]
     if rows:
         print()
@@ -390,7 +412,7 @@ def markdown(res):
 
         def limit(m):
             return f"{row['limit_proxy_' + m]:.2f}" if "limit_proxy_" + m in row else "–"
-        print(f"| {row.get('clock', 'time')} | {'on' if row['ct'] else 'off'} | {row['size']} | {cost('proxy')} | "
+        print(f"| {row.get('clock', res.get('clock', 'time'))} | {'on' if row['ct'] else 'off'} | {row['size']} | {cost('proxy')} | "
               f"{cost('app')} | {cost('relay')} | {limit('app')} | {limit('relay')} |")
     mem = res.get("memory", {})
     if mem:
