@@ -293,6 +293,20 @@ memory_cells() {
 	info "memory: SUnreclaim+Percpu $base bytes, with 1024 groups of 1 member $one, of 1024 members $big"
 }
 
+# set_tracer NAME: switches the ftrace tracer with the other vCPUs offline.
+# The switch patches every function's entry (text_poke_bp), and under QEMU
+# TCG a vCPU once ran a stale translation of a patched entry: "Oops: int3"
+# in tcp_orphan_update, a panic that failed make bench. With one vCPU
+# online no other can run a half-patched entry.
+set_tracer() {
+	local c others=()
+	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ -e "$c" ] && [ "$(cat "$c")" = 1 ] && echo 0 > "$c" && others+=("$c")
+	done
+	echo "$1" > /sys/kernel/tracing/current_tracer
+	for c in "${others[@]}"; do echo 1 > "$c"; done
+}
+
 # trace_under ROOT TRACE CMD...: function_graph of everything under ROOT
 # while CMD runs, into TRACE
 trace_under() {
@@ -301,7 +315,7 @@ trace_under() {
 	echo 0 > $T/tracing_on
 	echo 32768 > $T/buffer_size_kb
 	echo "$root" > $T/set_graph_function
-	echo function_graph > $T/current_tracer
+	set_tracer function_graph
 	echo 1 > $T/options/funcgraph-tail
 	echo 0 > $T/options/funcgraph-irqs 2>/dev/null
 	echo > $T/trace
@@ -309,7 +323,7 @@ trace_under() {
 	"$@" > /dev/null
 	echo 0 > $T/tracing_on
 	cp $T/trace "$trace"
-	echo nop > $T/current_tracer
+	set_tracer nop
 	echo > $T/set_graph_function
 	echo > $T/trace
 	echo 1408 > $T/buffer_size_kb
