@@ -259,12 +259,13 @@ def print_table(res, out=sys.stdout, checks=True):
             x = row["empty_chain"]
             print(f"reference: untouched {row['untouched']} ct={row['ct']}: time with an empty nftables chain "
                   f"at the same hook point / without: {x['ratio']:.3f} (runs {x['min']:.3f}-{x['max']:.3f})", file=out)
-    unit = "instructions" if res.get("clock") == "instructions" else "ns"
+    def unit(row):   # a merged row keeps its own run's clock
+        return "instructions" if row.get("clock", res.get("clock")) == "instructions" else "ns"
     for row in res["ratios"]:
         ns = row.get("ns", {})
         if "unloaded" in ns and "loaded" in ns:
             extra = f", an empty nftables chain +{ns['empty_chain'] - ns['unloaded']:.0f}" if "empty_chain" in ns else ""
-            print(f"untouched {row['untouched']} ct={row['ct']}: {ns['unloaded']:.0f} {unit} a datagram without "
+            print(f"untouched {row['untouched']} ct={row['ct']}: {ns['unloaded']:.0f} {unit(row)} a datagram without "
                   f"the module, the module +{ns['loaded'] - ns['unloaded']:.0f}{extra}", file=out)
     for row in res["ratios"]:
         if "marginal" in row:
@@ -272,7 +273,7 @@ def print_table(res, out=sys.stdout, checks=True):
             costs = ", ".join(f"{m} {split[m]['copy_ns']:.0f} (+{split[m]['datagram_ns']:.0f} a datagram)" for m in split)
             limits = ", ".join(f"proxy/{m} -> {row['limit_proxy_' + m]:.2f}" for m in ("app", "relay")
                                if "limit_proxy_" + m in row)
-            print(f"marginal cost ct={row['ct']} size={row['size']}: {unit} a copy: {costs}; "
+            print(f"marginal cost ct={row['ct']} size={row['size']}: {unit(row)} a copy: {costs}; "
                   f"as members grow: {limits}", file=out)
     for gl in res["goals"]:
         print(("GOAL met: " if gl["met"] else "GOAL-MISSED: ") + gl["text"], file=out)
