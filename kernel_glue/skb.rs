@@ -22,10 +22,11 @@ impl<'a> Packet<'a> {
     /// # Safety
     /// `skb` must be the valid packet a netfilter hook was called with, and
     /// stay valid (not freed or stolen elsewhere) for `'a`. Its network
-    /// header is set: the modules register NFPROTO_IPV4 hooks only, whose
-    /// callers set it before the hook (`__ip_local_out`, `raw_send_hdrinc`,
-    /// `ip_rcv_core`, `ip_local_deliver`, br_netfilter's
-    /// `br_validate_ipv4`; net/ipv4, net/bridge, 6.12).
+    /// header is set: the modules register NFPROTO_IPV4 hooks only, and
+    /// every call site of those resets it or reads `ip_hdr()` before the
+    /// hook (`raw_send_hdrinc` resets it; `__ip_local_out`, `ip_rcv_core`,
+    /// `ip_local_deliver` and br_netfilter's `br_validate_ipv4` read it;
+    /// net/ipv4, net/bridge, 6.12).
     pub unsafe fn from_hook(skb: *mut ffi::SkBuff) -> Option<Packet<'a>> {
         NonNull::new(skb).map(|ptr| Packet {
             ptr,

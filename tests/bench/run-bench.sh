@@ -295,16 +295,23 @@ memory_cells() {
 
 # set_tracer NAME: switches the ftrace tracer with the other vCPUs offline.
 # The switch patches every function's entry (text_poke_bp), and under QEMU
-# TCG a vCPU once ran a stale translation of a patched entry: "Oops: int3"
+# TCG a vCPU once went on running its stale translation of an entry after
+# the patching had finished (its int3 no longer in memory): "Oops: int3"
 # in tcp_orphan_update, a panic that failed make bench. With one vCPU
-# online no other can run a half-patched entry.
+# online, the code is written and translated on the same thread. A switch
+# or a vCPU that does not come back is a FAIL (the rest would run on one).
 set_tracer() {
-	local c others=()
+	local c others=() status
 	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
 		[ -e "$c" ] && [ "$(cat "$c")" = 1 ] && echo 0 > "$c" && others+=("$c")
 	done
 	echo "$1" > /sys/kernel/tracing/current_tracer
-	for c in "${others[@]}"; do echo 1 > "$c"; done
+	status=$?
+	[ "$status" = 0 ] || fail "the $1 tracer could not be switched on"
+	for c in "${others[@]}"; do
+		echo 1 > "$c" || { fail "${c%/online} did not come back online"; status=1; }
+	done
+	return "$status"
 }
 
 # trace_under ROOT TRACE CMD...: function_graph of everything under ROOT

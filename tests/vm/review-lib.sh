@@ -21,11 +21,14 @@ profile_on() {
 }
 # module_calls FUNCTIONS MODULE COMMAND...: the calls of MODULE's C
 # functions FUNCTIONS (one name, or several separated by spaces: their calls
-# summed; Rust functions carry no ftrace entry) while COMMAND runs, all
-# CPUs, counted by the function profiler ("no profiler" without it)
+# summed; Rust functions carry no ftrace entry; names of at most 30
+# characters, as trace_stat prints them) while COMMAND runs, all CPUs,
+# counted by the function profiler ("no profiler" without it). A module
+# that is not loaded would leave a cached filter that counts nothing.
 module_calls() {
 	local functions=$1 module=$2 f filter=""
 	shift 2
+	[ -n "$module" ] && [ -d "/sys/module/$module" ] || { echo "module $module not loaded"; return; }
 	for f in $functions; do filter="$filter $f:mod:$module"; done
 	[ -e $TRACING/set_ftrace_filter ] || mount -t tracefs none $TRACING 2>/dev/null
 	echo "$filter" > $TRACING/set_ftrace_filter &&

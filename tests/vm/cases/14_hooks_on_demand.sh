@@ -30,16 +30,16 @@ from_sender() { blast "$NS_SND" "$(member_ip 1)"; blast "$NS_SND" $OTHER; }
 # to_sender: unicast from member 1 to the sender
 to_sender() { blast "$(member_ns 1)" $SENDER_IP; }
 
-# calls MODULE TRAFFIC: MODULE's hook calls while TRAFFIC runs, all CPUs
+# calls MODULE TRAFFIC: the calls of MODULE's two accessors while TRAFFIC runs, all CPUs
 calls() { module_calls "rmc_skb_network_bytes rmc_module_hook_state_slot" "$1" "$2"; }
-# expect_calls WHAT MODULE TRAFFIC none|some: no call, or at least N (a hook
-# call makes one or two of them)
+# expect_calls WHAT MODULE TRAFFIC none|some: no call, or at least N (every
+# hook call makes at least one of them)
 expect_calls() {
 	local got; got=$(calls "$2" "$3")
 	if { [ "$4" = none ] && [ "$got" = 0 ]; } || { [ "$4" = some ] && [ "$got" -ge $N ] 2>/dev/null; }; then
-		pass "$1: $2's hook: $got first-accessor calls ($3, $N datagrams each)"
+		pass "$1: $2's hook: $got accessor calls ($3, $N datagrams each)"
 	else
-		fail "$1: $2's hook: $got first-accessor calls ($3, $N datagrams each), want $4"
+		fail "$1: $2's hook: $got accessor calls ($3, $N datagrams each), want $4"
 	fi
 }
 server() { on "$NS_SND" "multis_admin $*" >/dev/null || fail "multis_admin $* failed"; }
