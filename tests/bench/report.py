@@ -384,27 +384,27 @@ def markdown(res):
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: loaded / unloaded ({clock}) | {ratio(row['slowdown'], 3)} | ≤ {GOAL_UNTOUCHED} |")
         if "empty_chain" in row:
             print(f"| {'on' if row['ct'] else 'off'} | untouched {row['untouched']}: an empty nftables chain / unloaded ({clock}) | {ratio(row['empty_chain'], 3)} | (reference) |")
+    def table_head(rows, title, columns):   # a titled Markdown table, when it has rows
+        if rows:
+            print(f"\n{title}\n")
+            print("| " + " | ".join(columns) + " |")
+            print("|" + "---|" * len(columns))
+
     rows = [row for row in res["ratios"] if "loaded" in row.get("ns", {})]
-    if rows:
-        print()
-        print("What traffic the modules do not touch costs a datagram (ns of the guest's clock, instructions when "
-              "counted): without the module, and what the module's hook and an empty nftables chain add:")
-        print()
-        print("| clock | conntrack | traffic | without | the module's hook | an empty nftables chain |")
-        print("|---|---|---|---|---|---|")
+    table_head(rows, "What traffic the modules do not touch costs a datagram (ns of the guest's clock, instructions "
+               "when counted): without the module, and what the module's hook and an empty nftables chain add:",
+               ("clock", "conntrack", "traffic", "without", "the module's hook", "an empty nftables chain"))
     for row in rows:
         ns = row["ns"]
         chain = f"+{ns['empty_chain'] - ns['unloaded']:.0f}" if "empty_chain" in ns else "–"
         print(f"| {row.get('clock', res.get('clock', 'time'))} | {'on' if row['ct'] else 'off'} | {row['untouched']} | "
               f"{ns['unloaded']:.0f} | +{ns['loaded'] - ns['unloaded']:.0f} | {chain} |")
     rows = [row for row in res["ratios"] if "marginal" in row]
-    if rows:
-        print()
-        print("What a copy costs and what a datagram costs once (from the 16- and 128-member cells; ns of the "
-              "guest's clock, instructions when counted), and what proxy/app and proxy/relay tend to as members grow:")
-        print()
-        print("| clock | conntrack | bytes | proxy a copy (a datagram) | app a copy (a call) | relay a copy (a datagram) | proxy/app → | proxy/relay → |")
-        print("|---|---|---|---|---|---|---|---|")
+    table_head(rows, "What a copy costs and what a datagram costs once (from the 16- and 128-member cells; ns of "
+               "the guest's clock, instructions when counted), and what proxy/app and proxy/relay tend to as "
+               "members grow:",
+               ("clock", "conntrack", "bytes", "proxy a copy (a datagram)", "app a copy (a call)",
+                "relay a copy (a datagram)", "proxy/app →", "proxy/relay →"))
     for row in rows:
         split = row["marginal"]
 
