@@ -40,7 +40,8 @@ impl PacketHook for ServerNet {
 
     /// Everything sent that is not a candidate (unicast, mostly) leaves
     /// here, before the namespace's state is looked up. Inline in the hook
-    /// entry: a call of its own cost what it saved (make bench).
+    /// entry: with a call of its own, a unicast datagram cost 24
+    /// instructions more (make bench).
     #[inline(always)]
     fn look(at: HookPoint, packet: &Packet<'_>) -> Option<Seen> {
         match at {
