@@ -16,8 +16,10 @@ dmesg -n 1 2>/dev/null
 CASE=demo . "$VMDIR/lib.sh"
 
 GROUP=239.1.1.1 PORT=5001 N=3
-D=/tmp/demo
-rm -rf "$D"; mkdir -p "$D"
+# The hosts' files: a fresh directory. A fixed one (it was /tmp/demo) could
+# hold the repository itself, which the guest sees at its host's path: a
+# clone in /tmp/demo lost its files inside the guest and the demo failed.
+D=$(mktemp -d /tmp/mcast-demo.XXXXXX) || exit 1
 PROBLEMS=""
 problem() { PROBLEMS="$PROBLEMS${PROBLEMS:+; }$*"; }
 
