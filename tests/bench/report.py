@@ -55,6 +55,18 @@ def summary(rates):
     return dict(median=statistics.median(rates), min=min(rates), max=max(rates), n=len(rates))
 
 
+def ns_each(rs):
+    """A cell's guest nanoseconds a copy or datagram (instructions, when
+    counted): the inverse of its median rate; None without runs or rate."""
+    median = summary([r["rate"] for r in rs])["median"] if rs else 0
+    return 1e9 / median if median > 0 else None
+
+
+def row_clock(row, res):
+    """The clock of a row's run (a merged row keeps its own)."""
+    return row.get("clock", res.get("clock", "time"))
+
+
 def ratio_runs(num, den):
     """median of the medians' ratio, and the min-max of the per-run ratios"""
     by_run = {r["run"]: r["rate"] for r in den}
@@ -117,8 +129,8 @@ def build(runs, profile_path=None):
                 if ref:   # what a hook of the kernel's own that does nothing costs there
                     row["empty_chain"] = ratio_runs(un, ref)
                 # a datagram's guest ns (instructions, when counted) in each state
-                row["ns"] = {state: 1e9 / summary([r["rate"] for r in rs])["median"]
-                             for state, rs in (("unloaded", un), ("loaded", lo), ("empty_chain", ref)) if rs}
+                row["ns"] = {state: ns for state, ns in (("unloaded", ns_each(un)), ("loaded", ns_each(lo)),
+                                                         ("empty_chain", ns_each(ref))) if ns}
                 ratios.append(row)
                 goals.append((x["ratio"] <= GOAL_UNTOUCHED,
                               f"untouched {what} ct={ct}: time with the module / without: {x['ratio']:.3f} "
@@ -150,10 +162,8 @@ def marginal_costs(groups, few=16, many=128):
             split = {}
             for meth in ("proxy", "app", "relay"):
                 a, b = groups.get(("fanout", ct, few, size, meth)), groups.get(("fanout", ct, many, size, meth))
-                ra = summary([r["rate"] for r in a])["median"] if a else 0
-                rb = summary([r["rate"] for r in b])["median"] if b else 0
-                if ra > 0 and rb > 0:
-                    ns_few, ns_many = 1e9 / ra, 1e9 / rb
+                ns_few, ns_many = ns_each(a), ns_each(b)
+                if ns_few and ns_many:
                     copy = (many * ns_many - few * ns_few) / (many - few)
                     split[meth] = dict(copy_ns=copy, datagram_ns=few * (ns_few - copy))
             if "proxy" in split and split["proxy"]["copy_ns"] > 0:
@@ -259,8 +269,8 @@ def print_table(res, out=sys.stdout, checks=True):
             x = row["empty_chain"]
             print(f"reference: untouched {row['untouched']} ct={row['ct']}: time with an empty nftables chain "
                   f"at the same hook point / without: {x['ratio']:.3f} (runs {x['min']:.3f}-{x['max']:.3f})", file=out)
-    def unit(row):   # a merged row keeps its own run's clock
-        return "instructions" if row.get("clock", res.get("clock")) == "instructions" else "ns"
+    def unit(row):
+        return "instructions" if row_clock(row, res) == "instructions" else "ns"
     for row in res["ratios"]:
         ns = row.get("ns", {})
         if "unloaded" in ns and "loaded" in ns:
@@ -397,7 +407,7 @@ def markdown(res):
     for row in rows:
         ns = row["ns"]
         chain = f"+{ns['empty_chain'] - ns['unloaded']:.0f}" if "empty_chain" in ns else "–"
-        print(f"| {row.get('clock', res.get('clock', 'time'))} | {'on' if row['ct'] else 'off'} | {row['untouched']} | "
+        print(f"| {row_clock(row, res)} | {'on' if row['ct'] else 'off'} | {row['untouched']} | "
               f"{ns['unloaded']:.0f} | +{ns['loaded'] - ns['unloaded']:.0f} | {chain} |")
     rows = [row for row in res["ratios"] if "marginal" in row]
     table_head(rows, "What a copy costs and what a datagram costs once (from the 16- and 128-member cells; ns of "
@@ -413,7 +423,7 @@ def markdown(res):
 
         def limit(m):
             return f"{row['limit_proxy_' + m]:.2f}" if "limit_proxy_" + m in row else "–"
-        print(f"| {row.get('clock', res.get('clock', 'time'))} | {'on' if row['ct'] else 'off'} | {row['size']} | {cost('proxy')} | "
+        print(f"| {row_clock(row, res)} | {'on' if row['ct'] else 'off'} | {row['size']} | {cost('proxy')} | "
               f"{cost('app')} | {cost('relay')} | {limit('app')} | {limit('relay')} |")
     mem = res.get("memory", {})
     if mem:
